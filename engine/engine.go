@@ -16,6 +16,12 @@ var (
 	ErrTableNotFound = errors.New("table not found")
 	// ErrUnsupported is returned for a capability an engine lacks.
 	ErrUnsupported = errors.New("not supported by this engine")
+	// ErrPartitionMismatch is returned by an overwrite_partition run whose
+	// query produced rows outside the partition it replaces.
+	ErrPartitionMismatch = errors.New("rows outside the partition")
+	// ErrDuplicateKey is returned by a merge run whose query produced two
+	// rows with the same unique key.
+	ErrDuplicateKey = errors.New("duplicate merge key")
 )
 
 // Engine is a connection to one warehouse or database.

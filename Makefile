@@ -1,0 +1,36 @@
+# Kiln's build. `make run` starts a server with the demo project on the
+# embedded default; `make test` runs the whole test suite.
+GO       ?= go
+BIN      := bin/kiln
+DATA     ?= .kiln
+ADDR     ?= 127.0.0.1:8080
+PKGS     := ./...
+VERSION  := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: build run test test-short lint bench clean
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/kiln
+
+run: build
+	$(BIN) server --data $(DATA) --addr $(ADDR) --project examples/edu
+
+test:
+	$(GO) test -count=1 -timeout 30m $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+	$(GO) vet $(PKGS)
+	staticcheck $(PKGS)
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	bash bench/sql_overhead.sh
+	bash bench/csv_stream.sh
+	bash bench/startup.sh
+
+clean:
+	rm -rf bin

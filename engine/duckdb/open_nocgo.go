@@ -1,0 +1,10 @@
+//go:build !cgo
+
+package duckdb
+
+import "errors"
+
+// Open fails: the DuckDB driver is C++ linked through cgo.
+func Open(name, path string) (*Engine, error) {
+	return nil, errors.New("kiln was built without cgo; the embedded DuckDB warehouse needs CGO_ENABLED=1")
+}

@@ -1,0 +1,211 @@
+package sqlitemeta
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kilnhq/kiln/meta"
+)
+
+// DefaultListLimit is the page size of ListInstances when none is given.
+const DefaultListLimit = 100
+
+const instanceSelect = `
+	SELECT i.id, i.project_id, i.task_id, t.name, i.version_id, v.version, i.bizdate, i.hour, i.state,
+		i.trigger_kind, i.priority, i.pool, i.attempt, i.params, i.created_by, i.created_at, i.queued_at,
+		i.started_at, i.ended_at, i.duration_ms, i.rows_written, i.rendered, i.error, i.cpu_seconds,
+		i.worker, i.lease_until
+	FROM instances i
+	JOIN tasks t ON t.id = i.task_id
+	JOIN task_versions v ON v.id = i.version_id`
+
+func scanInstance(r scanner) (*meta.Instance, error) {
+	in := &meta.Instance{}
+	err := r.Scan(&in.ID, &in.ProjectID, &in.TaskID, &in.TaskName, &in.VersionID, &in.Version, &in.Bizdate,
+		&in.Hour, &in.State, &in.Trigger, &in.Priority, &in.Pool, &in.Attempt, jsonCol{&in.Params},
+		&in.CreatedBy, tm{&in.CreatedAt}, tmNull{&in.QueuedAt}, tmNull{&in.StartedAt}, tmNull{&in.EndedAt},
+		&in.DurationMs, &in.RowsWritten, &in.Rendered, &in.Error, &in.CPUSeconds, &in.Worker,
+		tmNull{&in.LeaseUntil})
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// CreateInstance creates an instance of a task version, waiting unless
+// p.State is queued.
+func (s *Store) CreateInstance(ctx context.Context, p *meta.CreateInstanceParams) (*meta.Instance, error) {
+	what := fmt.Sprintf("instance of task %d version id %d for %s", p.TaskID, p.VersionID, p.Bizdate)
+	state, trigger := cmp.Or(p.State, meta.StateWaiting), cmp.Or(p.Trigger, meta.TriggerManual)
+	if state != meta.StateWaiting && state != meta.StateQueued {
+		return nil, fmt.Errorf("%s: a new instance is waiting or queued, not %s", what, state)
+	}
+	if _, err := time.Parse(time.DateOnly, p.Bizdate); err != nil || p.Hour < 0 || p.Hour > 23 {
+		return nil, fmt.Errorf("%s: bizdate must be YYYY-MM-DD and hour 0-23, got %q hour %d", what, p.Bizdate, p.Hour)
+	}
+	var out *meta.Instance
+	err := s.write(ctx, func(tx *Store) error {
+		var projectID int64
+		err := tx.w().QueryRowContext(ctx, `
+			SELECT t.project_id FROM task_versions v JOIN tasks t ON t.id = v.task_id
+			WHERE v.id = ? AND v.task_id = ?`, p.VersionID, p.TaskID).Scan(&projectID)
+		if err != nil {
+			return wrap(err, what+": task version")
+		}
+		if p.ProjectID != 0 && p.ProjectID != projectID {
+			return fmt.Errorf("%s: the task is not in project %d: %w", what, p.ProjectID, meta.ErrNotFound)
+		}
+		n := now()
+		var queued any
+		if state == meta.StateQueued {
+			queued = fmtTime(n)
+		}
+		var id int64
+		err = tx.w().QueryRowContext(ctx, `
+			INSERT INTO instances (project_id, task_id, version_id, bizdate, hour, state, trigger_kind,
+				priority, pool, params, created_by, created_at, queued_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			projectID, p.TaskID, p.VersionID, p.Bizdate, p.Hour, state, trigger,
+			p.Priority, p.Pool, mapText(p.Params), p.CreatedBy, fmtTime(n), queued).Scan(&id)
+		if err != nil {
+			return wrap(err, what)
+		}
+		out, err = tx.GetInstance(ctx, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// GetInstance returns the instance with the id.
+func (s *Store) GetInstance(ctx context.Context, id int64) (*meta.Instance, error) {
+	in, err := scanInstance(s.r().QueryRowContext(ctx, instanceSelect+` WHERE i.id = ?`, id))
+	if err != nil {
+		return nil, wrap(err, fmt.Sprintf("instance %d", id))
+	}
+	return in, nil
+}
+
+// ListInstances lists instances newest first.
+func (s *Store) ListInstances(ctx context.Context, p *meta.ListInstancesParams) ([]*meta.Instance, error) {
+	var where []string
+	var args []any
+	add := func(cond string, arg any) { where, args = append(where, cond), append(args, arg) }
+	if p.ProjectID != 0 {
+		add("i.project_id = ?", p.ProjectID)
+	}
+	if p.TaskID != 0 {
+		add("i.task_id = ?", p.TaskID)
+	}
+	if len(p.States) > 0 {
+		add("i.state IN (SELECT value FROM json_each(?))", mustJSON(p.States))
+	}
+	if p.BizdateFrom != "" {
+		add("i.bizdate >= ?", p.BizdateFrom)
+	}
+	if p.BizdateTo != "" {
+		add("i.bizdate <= ?", p.BizdateTo)
+	}
+	q := instanceSelect
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	args = append(args, limit, max(p.Offset, 0))
+	rows, err := s.r().QueryContext(ctx, q+` ORDER BY i.id DESC LIMIT ? OFFSET ?`, args...)
+	ins, err := collect(rows, err, scanInstance)
+	if err != nil {
+		return nil, wrap(err, "list instances")
+	}
+	return ins, nil
+}
+
+func mustJSON(v any) string {
+	s, err := jsonText(v)
+	if err != nil {
+		panic(err) // only called with slices of strings and numbers
+	}
+	return s
+}
+
+// TransitionInstance moves an instance as meta.TransitionParams.Apply says
+// and keeps its attempts in step: entering running starts an attempt,
+// leaving running ends the latest one with the new state, end time and error.
+func (s *Store) TransitionInstance(ctx context.Context, p *meta.TransitionParams) (*meta.Instance, error) {
+	var out *meta.Instance
+	err := s.write(ctx, func(tx *Store) error {
+		in, err := tx.GetInstance(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		was, n := in.State, now()
+		if err := p.Apply(in, n); err != nil {
+			return err
+		}
+		what := fmt.Sprintf("instance %d", in.ID)
+		_, err = tx.w().ExecContext(ctx, `
+			UPDATE instances SET state = ?, attempt = ?, queued_at = ?, started_at = ?, ended_at = ?,
+				duration_ms = ?, rows_written = ?, rendered = ?, error = ?, cpu_seconds = ?,
+				worker = ?, lease_until = ?
+			WHERE id = ?`,
+			in.State, in.Attempt, fmtTimePtr(in.QueuedAt), fmtTimePtr(in.StartedAt), fmtTimePtr(in.EndedAt),
+			in.DurationMs, in.RowsWritten, in.Rendered, in.Error, in.CPUSeconds,
+			in.Worker, fmtTimePtr(in.LeaseUntil), in.ID)
+		if err != nil {
+			return wrap(err, what)
+		}
+		switch {
+		case was == meta.StateRunning:
+			ended := n
+			if in.EndedAt != nil {
+				ended = *in.EndedAt
+			}
+			_, err = tx.w().ExecContext(ctx, `
+				UPDATE attempts SET state = ?, ended_at = ?, error = ? WHERE instance_id = ? AND attempt = ?`,
+				in.State, fmtTime(ended), in.Error, in.ID, in.Attempt)
+		case in.State == meta.StateRunning:
+			_, err = tx.w().ExecContext(ctx, `
+				INSERT INTO attempts (instance_id, attempt, state, worker, started_at) VALUES (?, ?, ?, ?, ?)`,
+				in.ID, in.Attempt, in.State, in.Worker, fmtTime(*in.StartedAt))
+		}
+		if err != nil {
+			return wrap(err, what+" attempt")
+		}
+		out, err = tx.GetInstance(ctx, in.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+const attemptCols = `instance_id, attempt, state, worker, started_at, ended_at, error`
+
+func scanAttempt(r scanner) (*meta.Attempt, error) {
+	a := &meta.Attempt{}
+	err := r.Scan(&a.InstanceID, &a.Attempt, &a.State, &a.Worker, tm{&a.StartedAt}, tmNull{&a.EndedAt}, &a.Error)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// ListAttempts lists an instance's attempts, first first.
+func (s *Store) ListAttempts(ctx context.Context, instanceID int64) ([]*meta.Attempt, error) {
+	rows, err := s.r().QueryContext(ctx,
+		`SELECT `+attemptCols+` FROM attempts WHERE instance_id = ? ORDER BY attempt`, instanceID)
+	as, err := collect(rows, err, scanAttempt)
+	if err != nil {
+		return nil, wrap(err, fmt.Sprintf("list attempts of instance %d", instanceID))
+	}
+	return as, nil
+}
