@@ -28,9 +28,7 @@ lint:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
-	bash bench/sql_overhead.sh
-	bash bench/csv_stream.sh
-	bash bench/startup.sh
+	$(GO) run ./bench/core -kiln $(BIN)
 
 clean:
 	rm -rf bin

@@ -13,7 +13,7 @@ import (
 
 // InstanceDetail is an instance with its attempts.
 type InstanceDetail struct {
-	Instance *meta.Instance `json:"instance"`
+	Instance *meta.Instance  `json:"instance"`
 	Attempts []*meta.Attempt `json:"attempts"`
 }
 
@@ -27,7 +27,7 @@ func (s *Server) registerInstanceRoutes() {
 		scope: scopeInstance, act: meta.ActRead, out: InstanceDetail{}, h: s.getInstance})
 	s.add(&route{method: "GET", path: "/api/v1/instances/{id}/log", tag: "instances",
 		summary: "The instance's log from an offset; with follow=true the response streams until the instance ends",
-		scope: scopeInstance, act: meta.ActRead, produces: "text/plain",
+		scope:   scopeInstance, act: meta.ActRead, produces: "text/plain",
 		query: []param{{"offset", "integer", "byte offset to start at"}, {"follow", "boolean", "keep streaming while the instance runs"}}, h: s.instanceLog})
 	s.add(&route{method: "POST", path: "/api/v1/instances/{id}/kill", tag: "instances", summary: "Kill a queued or running instance (its process group is killed)",
 		scope: scopeInstance, act: meta.ActRun, out: meta.Instance{}, h: s.killInstance})

@@ -35,7 +35,7 @@ type SQLResult struct {
 func (s *Server) registerSQLRoutes() {
 	s.add(&route{method: "POST", path: "/api/v1/projects/{project}/sql", tag: "query",
 		summary: "Run an ad-hoc statement on an engine and stream its rows as JSON, CSV or NDJSON",
-		scope: scopeProject, act: meta.ActQuery, in: SQLRequest{}, out: SQLResult{}, h: s.runSQL})
+		scope:   scopeProject, act: meta.ActQuery, in: SQLRequest{}, out: SQLResult{}, h: s.runSQL})
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/engines/{engine}/tables", tag: "query", summary: "Tables of an engine",
 		scope: scopeProject, act: meta.ActRead, out: []engine.TableRef{}, query: []param{{"schema", "string", "only this schema"}}, h: s.listTables})
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/engines/{engine}/tables/{table}", tag: "query", summary: "Columns of a table ([schema.]table)",

@@ -58,7 +58,7 @@ func (s *Server) registerTaskRoutes() {
 		scope: scopeUser, in: ValidateRequest{}, out: ValidateResponse{}, h: s.validate})
 	s.add(&route{method: "POST", path: "/api/v1/projects/{project}/apply", tag: "tasks",
 		summary: "Save a project folder: a new version of every changed task; nothing changes if any problem is found (422 with the problems)",
-		scope: scopeUser, in: ApplyRequest{}, out: apply.Result{}, h: s.apply})
+		scope:   scopeUser, in: ApplyRequest{}, out: apply.Result{}, h: s.apply})
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/tasks", tag: "tasks", summary: "Tasks of the project",
 		scope: scopeProject, act: meta.ActRead, out: []meta.Task{}, query: []param{{"removed", "boolean", "include tasks removed from the folder"}}, h: s.listTasks})
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/tasks/{task}", tag: "tasks", summary: "A task and its current version",

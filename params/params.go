@@ -147,7 +147,16 @@ func (r *renderer) lookup(ref *ref) (string, *problem) {
 	case isValue:
 		return r.value(ref.name)
 	}
-	return "", &problem{name: ref.name, msg: "unknown parameter " + ref.spelling(), kind: ErrUnknown}
+	return "", unknown(ref)
+}
+
+func unknown(ref *ref) *problem {
+	msg := "unknown parameter " + ref.spelling()
+	if strings.ToLower(ref.name) != ref.name {
+		// Most likely a shell variable; parameters are lower case.
+		msg += "; for an environment variable write $" + ref.name + " or $${" + ref.name + "}"
+	}
+	return &problem{name: ref.name, msg: msg, kind: ErrUnknown}
 }
 
 // value renders the custom parameter name once.
@@ -221,7 +230,7 @@ func checkRef(ref *ref, known func(string) bool) *problem {
 			return notDate(ref.name)
 		}
 	default:
-		return &problem{name: ref.name, msg: "unknown parameter " + ref.spelling()}
+		return unknown(ref)
 	}
 	return nil
 }

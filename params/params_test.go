@@ -182,6 +182,7 @@ func TestRender_Errors(t *testing.T) {
 		{"${nope}", ErrUnknown, 0, 1, 1, "nope", "unknown parameter ${nope}"},
 		{"SELECT 1\nFROM t WHERE d = '${bizdat}'", ErrUnknown, 27, 2, 19, "bizdat", "unknown parameter ${bizdat}"},
 		{"-- 订单\n  -- 订单 ${x}", ErrUnknown, 22, 2, 9, "x", "unknown parameter ${x}"},
+		{"echo ${KILN_BIZDATE}", ErrUnknown, 5, 1, 6, "KILN_BIZDATE", "unknown parameter ${KILN_BIZDATE}; for an environment variable write $KILN_BIZDATE or $${KILN_BIZDATE}"},
 		{"{{ prev_ds }}", ErrUnknown, 0, 1, 1, "prev_ds", "unknown parameter {{ prev_ds }}: only {{ ds }}, {{ ds_nodash }} and {{ ts }} are known"},
 		{"a ${bizdate", ErrSyntax, 2, 1, 3, "", "unclosed ${"},
 		{"${bizdate\n}", ErrSyntax, 0, 1, 1, "", "unclosed ${"},

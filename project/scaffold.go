@@ -18,7 +18,7 @@ var scaffoldFiles = []struct {
 # kiln:
 #   schedule: "0 1 * * *"
 #   timeout: 10m
-#   description: A sample shell task. Kiln renders ${...} first; every parameter is also in the environment as KILN_*.
+#   description: A sample shell task. Kiln fills in ${bizdate} and the like first; every parameter is also in the environment as KILN_*.
 set -euo pipefail
 echo "${greeting} for ${bizdate}; the environment says KILN_BIZDATE=$KILN_BIZDATE"
 `},

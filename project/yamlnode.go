@@ -235,7 +235,7 @@ func (d *decoder) integer(key string, n ast.Node, allowNegative bool) (int, bool
 	v, ok := n.(*ast.IntegerNode)
 	if !ok {
 		if n != nil {
-			d.errorf(n, "%s: want a whole number, not %s", key, n.GetToken().Value)
+			d.errorf(n, "%s: want a whole number, not %q", key, n.GetToken().Value)
 		}
 		return 0, false
 	}

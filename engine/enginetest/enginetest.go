@@ -95,6 +95,8 @@ type suite struct {
 	e      engine.Engine
 	sql    sqlFor
 	schema string // a schema of the suite's own, created by a model run
+	// defaultSchema is where unqualified tables go.
+	defaultSchema string
 }
 
 // setup loads the source table the write-mode tests read.
@@ -119,6 +121,11 @@ func setup(t *testing.T, e engine.Engine) *suite {
 		"INSERT INTO src (id, dt, amount) VALUES (1, '2024-01-01', 10.50), (2, '2024-01-01', 20.00), "+
 			"(3, '2024-01-02', 30.25), (4, '2024-01-02', 40.00)",
 	)
+	src, err := e.Describe(t.Context(), engine.TableRef{Name: "src"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.defaultSchema = src.Ref.Schema
 	return s
 }
 

@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,37 +51,58 @@ func (s *suite) snapshot(t *testing.T, target engine.TableRef, cols string) ([]s
 	return s.rows(t, "SELECT "+cols+" FROM "+target.String()+" ORDER BY "+cols), true
 }
 
-// failing is a SELECT of cols and amount from src that fails at run time
-// on its second row, after the engine has produced the first.
-func (s *suite) failing(cols, where string) string {
-	return fmt.Sprintf("SELECT %s, CAST(CASE WHEN id = 2 THEN 'oops' ELSE '1' END AS %s) AS amount FROM src%s",
-		cols, s.sql.intCast, where)
-}
-
-// checkAtomic runs m with a SELECT that fails mid-way and with one that
-// names a missing column, and checks that the target (which exists) keeps
-// its rows and that a missing target stays missing.
-func (s *suite) checkAtomic(t *testing.T, m engine.Model, failing, cols string) {
+// checkAtomic runs m with SELECTs of selectCols and amount from src (with
+// where) that fail part-way, and checks that the target keeps its rows
+// (readCols) and that no helper table is left behind; then that a missing
+// target stays missing.
+func (s *suite) checkAtomic(t *testing.T, m engine.Model, selectCols, where, readCols string) {
 	t.Helper()
-	before, _ := s.snapshot(t, m.Target, cols)
-	for _, query := range []string{failing, "SELECT id, no_such_column FROM src"} {
+	oops := "CASE WHEN id = 2 THEN 'oops' ELSE '1' END"
+	// Fails while the engine computes the second row.
+	computing := fmt.Sprintf("SELECT %s, CAST(%s AS %s) AS amount FROM src%s", selectCols, oops, s.sql.intCast, where)
+	// Fails while the second row is stored into the existing DECIMAL
+	// column, after the mode has deleted what it replaces.
+	storing := fmt.Sprintf("SELECT %s, %s AS amount FROM src%s", selectCols, oops, where)
+	// Fails before any row.
+	missing := "SELECT id, no_such_column FROM src"
+
+	before, _ := s.snapshot(t, m.Target, readCols)
+	for _, query := range []string{computing, storing, missing} {
 		bad := m
 		bad.Select = query
 		if _, err := s.e.RunModel(t.Context(), &bad); err == nil {
 			t.Errorf("%s: no error from %s", m.Mode, query)
 		}
-		after, exists := s.snapshot(t, m.Target, cols)
+		after, exists := s.snapshot(t, m.Target, readCols)
 		if !exists {
 			t.Fatalf("%s: a failed run dropped %s", m.Mode, m.Target)
 		}
-		equal(t, fmt.Sprintf("%s after a failed run", m.Target), after, before)
-
+		equal(t, fmt.Sprintf("%s after a failed run of %s", m.Target, query), after, before)
+		if query == storing {
+			continue // into a new table it succeeds: the column is created as text
+		}
 		bad.Target.Name += "_never"
 		if _, err := s.e.RunModel(t.Context(), &bad); err == nil {
 			t.Errorf("%s into a missing table: no error from %s", m.Mode, query)
 		}
-		if _, exists := s.snapshot(t, bad.Target, cols); exists {
+		if _, exists := s.snapshot(t, bad.Target, readCols); exists {
 			t.Errorf("%s: a failed run left %s created", m.Mode, bad.Target)
+		}
+	}
+	s.checkNoLitter(t, m.Target.Schema)
+}
+
+// checkNoLitter checks that no helper table of a model run is left in
+// schema ("" for the default).
+func (s *suite) checkNoLitter(t *testing.T, schema string) {
+	t.Helper()
+	tables, err := s.e.ListTables(t.Context(), cmp.Or(schema, s.defaultSchema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range tables {
+		if strings.Contains(r.Name, "_kiln_") {
+			t.Errorf("helper table %s left behind", r)
 		}
 	}
 }
@@ -115,7 +137,7 @@ func (s *suite) testOverwrite(t *testing.T) {
 	equal(t, "overwritten with fewer rows", s.rows(t, read), srcRows[2:])
 
 	s.run(t, m)
-	s.checkAtomic(t, m, s.failing("id, dt", ""), cols)
+	s.checkAtomic(t, m, "id, dt", "", cols)
 }
 
 func (s *suite) testOverwritePartition(t *testing.T) {
@@ -157,7 +179,7 @@ func (s *suite) testOverwritePartition(t *testing.T) {
 	}
 	equal(t, "after rows with a NULL partition", s.rows(t, read), srcRows)
 
-	s.checkAtomic(t, day("2024-01-01"), s.failing("id, dt", " WHERE dt = '2024-01-01'"), cols)
+	s.checkAtomic(t, day("2024-01-01"), "id, dt", " WHERE dt = '2024-01-01'", cols)
 }
 
 func (s *suite) testAppend(t *testing.T) {
@@ -200,7 +222,7 @@ func (s *suite) testAppend(t *testing.T) {
 		s.rows(t, "SELECT id, "+engine.AppendPeriodColumn+" FROM ap_existing ORDER BY id"),
 		[]string{"1|2024-01-01", "2|2024-01-01"})
 
-	s.checkAtomic(t, period("2024-01-01", "id = 1"), s.failing("id", ""), "id, amount, "+engine.AppendPeriodColumn)
+	s.checkAtomic(t, period("2024-01-01", "id = 1"), "id", "", "id, amount, "+engine.AppendPeriodColumn)
 }
 
 func (s *suite) testMerge(t *testing.T) {
@@ -245,7 +267,7 @@ func (s *suite) testMerge(t *testing.T) {
 	wantResult(t, s.run(t, composite), false, 4)
 	equal(t, "composite key merged twice", s.rows(t, "SELECT "+cols+" FROM mg_composite ORDER BY id"), srcRows)
 
-	s.checkAtomic(t, update, s.failing("id, dt", ""), cols)
+	s.checkAtomic(t, update, "id, dt", "", cols)
 }
 
 func (s *suite) testInvalidModel(t *testing.T) {

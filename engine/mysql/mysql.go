@@ -155,7 +155,7 @@ func (d dialect) StageSQL(target engine.TableRef, name, selectSQL string) (engin
 }
 
 // DeleteMatchingSQL joins rather than using IN (subquery), which MariaDB
-// before 11.1 runs as a dependent subquery per target row.
+// and older MySQL run as a dependent subquery, once per target row.
 func (d dialect) DeleteMatchingSQL(target, stage engine.TableRef, keys []string) string {
 	on := make([]string, len(keys))
 	for i, k := range keys {

@@ -24,9 +24,18 @@ var _ engine.Engine = (*Engine)(nil)
 // password is given apart so that it never sits in a DSN that could be
 // logged; when empty, the DSN's own password (or PGPASSWORD, .pgpass) is used.
 func Open(name, dsn, password string) (*Engine, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	cfg, err := connConfig(dsn, password)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres %s: %w", name, err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	return &Engine{engine.NewSQLEngine(name, db, dialect{})}, nil
+}
+
+func connConfig(dsn, password string) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, err
 	}
 	if password != "" {
 		cfg.Password = password
@@ -38,8 +47,7 @@ func Open(name, dsn, password string) (*Engine, error) {
 		// statement costs a round trip and never goes stale.
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeDescribeExec
 	}
-	db := stdlib.OpenDB(*cfg)
-	return &Engine{engine.NewSQLEngine(name, db, dialect{})}, nil
+	return cfg, nil
 }
 
 // dialect is PostgreSQL's SQL.
