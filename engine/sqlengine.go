@@ -83,6 +83,14 @@ func NewSQLEngine(name string, db *sql.DB, d Dialect) *SQLEngine {
 	return &SQLEngine{name: name, db: db, d: d}
 }
 
+// QuoteTable renders t as a quoted, schema-qualified name in dialect d.
+func QuoteTable(d Dialect, t TableRef) string {
+	if t.Schema == "" {
+		return d.QuoteIdent(t.Name)
+	}
+	return d.QuoteIdent(t.Schema) + "." + d.QuoteIdent(t.Name)
+}
+
 // querier is what *sql.DB, *sql.Conn and *sql.Tx have in common, so the
 // same steps run on a pool, a pinned connection or inside a transaction.
 type querier interface {

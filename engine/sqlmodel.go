@@ -68,14 +68,6 @@ func checkModel(m *Model) error {
 	return nil
 }
 
-// QuoteTable renders t as a quoted, schema-qualified name in dialect d.
-func QuoteTable(d Dialect, t TableRef) string {
-	if t.Schema == "" {
-		return d.QuoteIdent(t.Name)
-	}
-	return d.QuoteIdent(t.Schema) + "." + d.QuoteIdent(t.Name)
-}
-
 // modelRun is the state of one RunModel call.
 type modelRun struct {
 	e      *SQLEngine

@@ -37,7 +37,7 @@ func (dialect) QuoteString(s string) string {
 }
 
 // inSchema matches the schema given as $1, or the current one when $1 is
-// ''. Temporary tables live in another database, "temp", so they never match.
+// empty. Temporary tables live in another database, "temp", so they never match.
 const inSchema = `database_name = current_database()
   AND lower(schema_name) = lower(COALESCE(NULLIF($1, ''), current_schema()))`
 

@@ -207,6 +207,14 @@ func (s *suite) testAppend(t *testing.T) {
 	s.run(t, period("2024-01-01", "id = 1"))
 	equal(t, "first period rerun twice", s.rows(t, read), rerun)
 
+	// Period values are written into SQL as literals: quotes and
+	// backslashes must arrive as they were.
+	odd := period(`it's a \ period`, "id = 4")
+	s.run(t, odd)
+	wantResult(t, s.run(t, odd), false, 1)
+	equal(t, "an odd period", s.rows(t, "SELECT id, "+engine.AppendPeriodColumn+" FROM ap WHERE id = 4 ORDER BY 2"),
+		[]string{"4|2024-01-02", `4|it's a \ period`})
+
 	clash := period("2024-01-03", "id = 1")
 	clash.Select = "SELECT id, 'x' AS " + engine.AppendPeriodColumn + " FROM src"
 	if _, err := s.e.RunModel(t.Context(), &clash); err == nil || !strings.Contains(err.Error(), engine.AppendPeriodColumn) {

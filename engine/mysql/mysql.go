@@ -117,7 +117,7 @@ func (dialect) QuoteString(s string) string {
 }
 
 // inSchema matches the database given as the first argument, or the
-// connection's current one when it is ''.
+// connection's current one when it is empty.
 const inSchema = "TABLE_SCHEMA = COALESCE(NULLIF(?, ''), DATABASE()) AND TABLE_NAME = ?"
 
 func (dialect) DescribeTableSQL(t engine.TableRef) (string, []any) {

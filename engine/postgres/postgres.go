@@ -63,14 +63,18 @@ func (dialect) QuoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }
 
-// QuoteString relies on standard_conforming_strings, on by default since
-// PostgreSQL 9.1: a backslash is an ordinary character.
+// QuoteString writes a value with a backslash as an E-prefixed string, whose
+// meaning does not hang on the server's standard_conforming_strings.
 func (dialect) QuoteString(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	quoted := "'" + strings.ReplaceAll(s, "'", "''") + "'"
+	if strings.Contains(s, `\`) {
+		return "E" + strings.ReplaceAll(quoted, `\`, `\\`)
+	}
+	return quoted
 }
 
 // relation joins pg_class to its schema, the one given as $1 or the
-// current one when $1 is ''.
+// current one when $1 is empty.
 const relation = `pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = COALESCE(NULLIF($1, ''), current_schema()) AND c.relname = $2`
 

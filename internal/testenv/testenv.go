@@ -94,9 +94,10 @@ func MariaDB(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("testenv: KILN_TEST_MARIADB must be a go-sql-driver/mysql DSN such as %q: %v", DefaultMariaDB, err)
 	}
-	cfg.DBName = ""
-	cfg.Timeout = connectTimeout
-	db, err := sql.Open("mysql", cfg.FormatDSN())
+	server := cfg.Clone()
+	server.DBName = ""
+	server.Timeout = connectTimeout
+	db, err := sql.Open("mysql", server.FormatDSN())
 	if err != nil {
 		t.Fatalf("testenv: MariaDB: %v", err)
 	}
@@ -112,7 +113,7 @@ func MariaDB(t testing.TB) string {
 		t.Fatalf("testenv: create MariaDB database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		db, err := sql.Open("mysql", cfg.FormatDSN())
+		db, err := sql.Open("mysql", server.FormatDSN())
 		if err != nil {
 			t.Errorf("testenv: drop MariaDB database %s: %v", name, err)
 			return
@@ -122,10 +123,8 @@ func MariaDB(t testing.TB) string {
 			t.Errorf("testenv: drop MariaDB database %s: %v", name, err)
 		}
 	})
-	out := cfg.Clone()
-	out.DBName = name
-	out.Timeout = 0
-	return out.FormatDSN()
+	cfg.DBName = name
+	return cfg.FormatDSN()
 }
 
 // unreachable fails t under CI and skips it elsewhere.

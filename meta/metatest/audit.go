@@ -8,8 +8,8 @@ import (
 	"github.com/kilnhq/kiln/meta"
 )
 
-func testAudit(t *testing.T, open Opener) {
-	f := setup(t, open)
+func auditAddList(f *fixture) {
+	t := f.t
 	at := time.Date(2024, 2, 3, 4, 5, 6, 700800900, time.FixedZone("CST", 8*3600))
 	entries := []*meta.AuditEntry{
 		{UserName: "alice", ProjectID: 1, Action: "task.apply", Target: "dwd_orders", Detail: "v2", At: at},
@@ -75,8 +75,8 @@ func dump(es []*meta.AuditEntry) []meta.AuditEntry {
 	return out
 }
 
-func testSettings(t *testing.T, open Opener) {
-	f := setup(t, open)
+func settingsGetPut(f *fixture) {
+	t := f.t
 	_, err := f.s.GetSetting(f.ctx, "ui.theme")
 	wantErr(t, err, meta.ErrNotFound, "ui.theme")
 	must(t, f.s.PutSetting(f.ctx, "ui.theme", "dark"))

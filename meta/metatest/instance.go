@@ -9,92 +9,93 @@ import (
 	"github.com/kilnhq/kiln/meta"
 )
 
-func testInstances(t *testing.T, open Opener) {
-	t.Run("Create", func(t *testing.T) {
-		f := setup(t, open)
-		p := f.project("edu")
-		task, v := f.task(p.ID, "load")
-		since := tick()
-		params := map[string]string{"bizdate": "2024-03-01", "note": "ünïcode, \"quotes\""}
-		in, err := f.s.CreateInstance(f.ctx, &meta.CreateInstanceParams{
-			ProjectID: p.ID, TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-03-01", Hour: 13,
-			Trigger: meta.TriggerBackfill, Priority: 7, Pool: "etl", Params: params, CreatedBy: "alice",
-		})
-		must(t, err)
-		want := &meta.Instance{
-			ID: in.ID, ProjectID: p.ID, TaskID: task.ID, TaskName: "load", VersionID: v.ID, Version: 1,
-			Bizdate: "2024-03-01", Hour: 13, State: meta.StateWaiting, Trigger: meta.TriggerBackfill,
-			Priority: 7, Pool: "etl", Params: params, CreatedBy: "alice", CreatedAt: in.CreatedAt,
-		}
-		if in.ID == 0 || !reflect.DeepEqual(in, want) {
-			t.Errorf("created\n%+v\nwant\n%+v", in, want)
-		}
-		wantRecent(t, "created_at", in.CreatedAt, since)
-		got, err := f.s.GetInstance(f.ctx, in.ID)
-		must(t, err)
-		if !reflect.DeepEqual(got, in) {
-			t.Errorf("got\n%+v\nwant\n%+v", got, in)
-		}
+func instancesCreate(f *fixture) {
+	t := f.t
+	p := f.project("edu")
+	task, v := f.task(p.ID, "load")
+	since := tick()
+	params := map[string]string{"bizdate": "2024-03-01", "note": "ünïcode, \"quotes\""}
+	in, err := f.s.CreateInstance(f.ctx, &meta.CreateInstanceParams{
+		ProjectID: p.ID, TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-03-01", Hour: 13,
+		Trigger: meta.TriggerBackfill, Priority: 7, Pool: "etl", Params: params, CreatedBy: "alice",
 	})
-	t.Run("CreateQueued", func(t *testing.T) {
-		f := setup(t, open)
-		p := f.project("edu")
-		_, v := f.task(p.ID, "load")
-		since := tick()
-		in := f.instance(v, queued)
-		if in.State != meta.StateQueued || in.QueuedAt == nil || in.ProjectID != p.ID || in.Params != nil || in.Attempt != 0 {
-			t.Fatalf("created %+v, want queued now in project %d", in, p.ID)
-		}
-		wantRecent(t, "queued_at", *in.QueuedAt, since)
-	})
-	t.Run("NewerVersion", func(t *testing.T) {
-		f := setup(t, open)
-		p := f.project("edu")
-		task, _ := f.task(p.ID, "load")
-		v2, err := f.s.AddVersion(f.ctx, &meta.AddVersionParams{TaskID: task.ID, Spec: meta.TaskSpec{Type: meta.TaskShell}})
-		must(t, err)
-		in := f.instance(v2)
-		if in.VersionID != v2.ID || in.Version != 2 {
-			t.Errorf("instance of v2 says version %d (id %d)", in.Version, in.VersionID)
-		}
-	})
-	t.Run("Errors", func(t *testing.T) {
-		f := setup(t, open)
-		edu, ops := f.project("edu"), f.project("ops")
-		task, v := f.task(edu.ID, "load")
-		other, ov := f.task(edu.ID, "other")
-		cases := []struct {
-			name   string
-			p      meta.CreateInstanceParams
-			target error // nil: any error
-		}{
-			{"running", meta.CreateInstanceParams{TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-01-01", State: meta.StateRunning}, nil},
-			{"bad bizdate", meta.CreateInstanceParams{TaskID: task.ID, VersionID: v.ID, Bizdate: "20240101"}, nil},
-			{"bad hour", meta.CreateInstanceParams{TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-01-01", Hour: 24}, nil},
-			{"another task's version", meta.CreateInstanceParams{TaskID: other.ID, VersionID: v.ID, Bizdate: "2024-01-01"}, meta.ErrNotFound},
-			{"missing task", meta.CreateInstanceParams{TaskID: 9999, VersionID: ov.ID, Bizdate: "2024-01-01"}, meta.ErrNotFound},
-			{"another project", meta.CreateInstanceParams{ProjectID: ops.ID, TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-01-01"}, meta.ErrNotFound},
-		}
-		for _, c := range cases {
-			_, err := f.s.CreateInstance(f.ctx, &c.p)
-			if c.target == nil {
-				wantFail(t, err, c.name)
-			} else {
-				wantErr(t, err, c.target)
-			}
-		}
-		ins, err := f.s.ListInstances(f.ctx, &meta.ListInstancesParams{})
-		must(t, err)
-		if len(ins) != 0 {
-			t.Errorf("failed creates left %d instances", len(ins))
-		}
-		_, err = f.s.GetInstance(f.ctx, 9999)
-		wantErr(t, err, meta.ErrNotFound, "9999")
-	})
+	must(t, err)
+	want := &meta.Instance{
+		ID: in.ID, ProjectID: p.ID, TaskID: task.ID, TaskName: "load", VersionID: v.ID, Version: 1,
+		Bizdate: "2024-03-01", Hour: 13, State: meta.StateWaiting, Trigger: meta.TriggerBackfill,
+		Priority: 7, Pool: "etl", Params: params, CreatedBy: "alice", CreatedAt: in.CreatedAt,
+	}
+	if in.ID == 0 || !reflect.DeepEqual(in, want) {
+		t.Errorf("created\n%+v\nwant\n%+v", in, want)
+	}
+	wantRecent(t, "created_at", in.CreatedAt, since)
+	got, err := f.s.GetInstance(f.ctx, in.ID)
+	must(t, err)
+	if !reflect.DeepEqual(got, in) {
+		t.Errorf("got\n%+v\nwant\n%+v", got, in)
+	}
 }
 
-func testListInstances(t *testing.T, open Opener) {
-	f := setup(t, open)
+func instancesCreateQueued(f *fixture) {
+	t := f.t
+	p := f.project("edu")
+	_, v := f.task(p.ID, "load")
+	since := tick()
+	in := f.instance(v, queued)
+	if in.State != meta.StateQueued || in.QueuedAt == nil || in.ProjectID != p.ID || in.Params != nil || in.Attempt != 0 {
+		t.Fatalf("created %+v, want queued now in project %d", in, p.ID)
+	}
+	wantRecent(t, "queued_at", *in.QueuedAt, since)
+}
+
+func instancesNewerVersion(f *fixture) {
+	t := f.t
+	p := f.project("edu")
+	task, _ := f.task(p.ID, "load")
+	v2, err := f.s.AddVersion(f.ctx, &meta.AddVersionParams{TaskID: task.ID, Spec: meta.TaskSpec{Type: meta.TaskShell}})
+	must(t, err)
+	in := f.instance(v2)
+	if in.VersionID != v2.ID || in.Version != 2 {
+		t.Errorf("instance of v2 says version %d (id %d)", in.Version, in.VersionID)
+	}
+}
+
+func instancesErrors(f *fixture) {
+	t := f.t
+	edu, ops := f.project("edu"), f.project("ops")
+	task, v := f.task(edu.ID, "load")
+	other, ov := f.task(edu.ID, "other")
+	cases := []struct {
+		name   string
+		p      meta.CreateInstanceParams
+		target error // nil: any error
+	}{
+		{"running", meta.CreateInstanceParams{TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-01-01", State: meta.StateRunning}, nil},
+		{"bad bizdate", meta.CreateInstanceParams{TaskID: task.ID, VersionID: v.ID, Bizdate: "20240101"}, nil},
+		{"bad hour", meta.CreateInstanceParams{TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-01-01", Hour: 24}, nil},
+		{"another task's version", meta.CreateInstanceParams{TaskID: other.ID, VersionID: v.ID, Bizdate: "2024-01-01"}, meta.ErrNotFound},
+		{"missing task", meta.CreateInstanceParams{TaskID: 9999, VersionID: ov.ID, Bizdate: "2024-01-01"}, meta.ErrNotFound},
+		{"another project", meta.CreateInstanceParams{ProjectID: ops.ID, TaskID: task.ID, VersionID: v.ID, Bizdate: "2024-01-01"}, meta.ErrNotFound},
+	}
+	for _, c := range cases {
+		_, err := f.s.CreateInstance(f.ctx, &c.p)
+		if c.target == nil {
+			wantFail(t, err, c.name)
+		} else {
+			wantErr(t, err, c.target)
+		}
+	}
+	ins, err := f.s.ListInstances(f.ctx, &meta.ListInstancesParams{})
+	must(t, err)
+	if len(ins) != 0 {
+		t.Errorf("failed creates left %d instances", len(ins))
+	}
+	_, err = f.s.GetInstance(f.ctx, 9999)
+	wantErr(t, err, meta.ErrNotFound, "9999")
+}
+
+func instancesList(f *fixture) {
+	t := f.t
 	edu, ops := f.project("edu"), f.project("ops")
 	a, av := f.task(edu.ID, "a")
 	b, bv := f.task(edu.ID, "b")
@@ -167,15 +168,19 @@ func testListInstances(t *testing.T, open Opener) {
 			}
 		})
 	}
-	t.Run("default limit", func(t *testing.T) {
-		f := f.with(t)
-		for i := range 101 {
-			f.instance(bv, func(p *meta.CreateInstanceParams) { p.Bizdate = fmt.Sprintf("2023-%02d-%02d", i%12+1, i%28+1) })
-		}
-		ins, err := f.s.ListInstances(f.ctx, &meta.ListInstancesParams{TaskID: b.ID})
-		must(t, err)
-		if len(ins) != 100 {
-			t.Errorf("listed %d, want the default limit of 100", len(ins))
-		}
-	})
+}
+
+// instancesDefaultLimit pages 101 instances by the default of 100.
+func instancesDefaultLimit(f *fixture) {
+	t := f.t
+	p := f.project("edu")
+	task, v := f.task(p.ID, "load")
+	for i := range 101 {
+		f.instance(v, func(p *meta.CreateInstanceParams) { p.Bizdate = fmt.Sprintf("2023-%02d-%02d", i%12+1, i%28+1) })
+	}
+	ins, err := f.s.ListInstances(f.ctx, &meta.ListInstancesParams{TaskID: task.ID})
+	must(t, err)
+	if len(ins) != 100 {
+		t.Errorf("listed %d, want the default limit of 100", len(ins))
+	}
 }

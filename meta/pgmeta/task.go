@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kilnhq/kiln/meta"
 )
@@ -144,31 +143,6 @@ func (s *Store) ListTasks(ctx context.Context, p *meta.ListTasksParams) ([]*meta
 		return nil, wrap(err, "list tasks")
 	}
 	return ts, nil
-}
-
-// where builds a WHERE clause with numbered placeholders.
-type where struct {
-	conds []string
-	args  []any
-}
-
-// add appends a condition whose one %d is its placeholder's number.
-func (w *where) add(cond string, arg any) {
-	w.args = append(w.args, arg)
-	w.conds = append(w.conds, fmt.Sprintf(cond, len(w.args)))
-}
-
-// next returns the placeholder for one more argument.
-func (w *where) next(arg any) string {
-	w.args = append(w.args, arg)
-	return fmt.Sprintf("$%d", len(w.args))
-}
-
-func (w *where) sql() string {
-	if len(w.conds) == 0 {
-		return ""
-	}
-	return ` WHERE ` + strings.Join(w.conds, " AND ")
 }
 
 // SetTaskStatus activates, pauses or offlines a task.

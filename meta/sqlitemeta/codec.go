@@ -38,12 +38,17 @@ func parseTime(v any) (time.Time, error) {
 	default:
 		return time.Time{}, fmt.Errorf("cannot read %T as a time", v)
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, err
+	for _, layout := range readLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
 	}
-	return t.UTC(), nil
+	return time.Time{}, fmt.Errorf("cannot read %q as a time", s)
 }
+
+// readLayouts are the time texts parseTime reads: timeLayout and other
+// RFC 3339 forms, and SQLite's own CURRENT_TIMESTAMP form, in UTC.
+var readLayouts = []string{time.RFC3339Nano, time.DateTime}
 
 // tm scans a NOT NULL time column into *t.
 type tm struct{ t *time.Time }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,7 +55,7 @@ var _ meta.Store = (*Store)(nil)
 // Open opens or creates the database file at path and brings its schema up
 // to date.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" || path == ":memory:" || strings.ContainsAny(path, "?#") {
+	if path == "" || path == ":memory:" || strings.Contains(path, "?") {
 		return nil, fmt.Errorf("sqlite metadata store: %q is not a plain file path", path)
 	}
 	pragmas := []string{
@@ -62,7 +63,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"foreign_keys(1)",
 	}
 	wdb, err := openDB(ctx, path, url.Values{
-		"_pragma": append(pragmas, "journal_mode(WAL)", "synchronous(NORMAL)"),
+		"_pragma": slices.Concat(pragmas, []string{"journal_mode(WAL)", "synchronous(NORMAL)"}),
 		"_txlock": {"immediate"},
 	}, 1)
 	if err != nil {
@@ -73,7 +74,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite metadata store %s: %w", path, err)
 	}
 	rdb, err := openDB(ctx, path, url.Values{
-		"_pragma": append(pragmas, "query_only(1)"),
+		"_pragma": slices.Concat(pragmas, []string{"query_only(1)"}),
 	}, max(DefaultMaxReaders, runtime.NumCPU()))
 	if err != nil {
 		wdb.Close()

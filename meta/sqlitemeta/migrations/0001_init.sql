@@ -1,6 +1,8 @@
 -- Kiln metadata store, SQLite dialect.
--- Times are TEXT in UTC with a fixed width (2006-01-02T15:04:05.000000Z), so
--- they sort and compare as strings. JSON documents are TEXT.
+-- Times are TEXT in UTC with a fixed width (2006-01-02T15:04:05.000000Z),
+-- written by the Go code, so that they sort and compare as strings; a column
+-- that is compared must not default to CURRENT_TIMESTAMP, whose text sorts
+-- differently. JSON documents are TEXT.
 
 CREATE TABLE projects (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
