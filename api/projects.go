@@ -364,7 +364,3 @@ func nonNil[T any](v []T) []T {
 	}
 	return v
 }
-
-func notFoundf(format string, args ...any) error {
-	return fmt.Errorf(format+": %w", append(args, meta.ErrNotFound)...)
-}

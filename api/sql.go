@@ -6,9 +6,11 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kilnhq/kiln/engine"
@@ -70,6 +72,10 @@ func (s *Server) runSQL(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	start := time.Now()
+	if x, ok := engine.AsExporter(eng); ok && format != "json" && req.Limit == 0 && isQuery(req.SQL) {
+		s.audit(r.Context(), c.user, c.project.ID, "sql.run", eng.Name(), truncate(req.SQL, 2000))
+		return exportStream(w, x, r, req.SQL, format)
+	}
 	rows, err := eng.Query(r.Context(), req.SQL)
 	if err != nil {
 		return &Error{Status: http.StatusBadRequest, Code: "sql_error", Message: err.Error()}
@@ -83,6 +89,79 @@ func (s *Server) runSQL(w http.ResponseWriter, r *http.Request, c *call) error {
 		return streamNDJSON(w, rows, req.Limit)
 	}
 	return streamJSON(w, rows, req.Limit, start)
+}
+
+// exportStream lets an engine that can export write the result itself, in
+// constant memory. An error after the first bytes went out is reported in
+// the X-Kiln-Error trailer, since the status line is already sent.
+func exportStream(w http.ResponseWriter, x engine.Exporter, r *http.Request, query, format string) error {
+	ct := "text/csv; charset=utf-8"
+	if format == "ndjson" {
+		ct = "application/x-ndjson"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Trailer", errorTrailer)
+	sw := &startedWriter{w: w}
+	_, err := x.Export(r.Context(), query, format, sw)
+	if err != nil && !sw.started {
+		return &Error{Status: http.StatusBadRequest, Code: "sql_error", Message: err.Error()}
+	}
+	if err != nil {
+		w.Header().Set(errorTrailer, oneLine(err.Error()))
+	}
+	return err
+}
+
+// errorTrailer carries an error that happened mid-stream.
+const errorTrailer = "X-Kiln-Error"
+
+type startedWriter struct {
+	w       io.Writer
+	started bool
+}
+
+func (s *startedWriter) Write(b []byte) (int, error) {
+	s.started = true
+	return s.w.Write(b)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// isQuery reports whether a statement is a plain query (it starts with
+// SELECT, WITH, FROM, VALUES, TABLE or a parenthesis after any comments).
+func isQuery(sql string) bool {
+	s := strings.TrimSpace(sql)
+	for {
+		switch {
+		case strings.HasPrefix(s, "--"):
+			i := strings.IndexByte(s, '\n')
+			if i < 0 {
+				return false
+			}
+			s = strings.TrimSpace(s[i+1:])
+			continue
+		case strings.HasPrefix(s, "/*"):
+			i := strings.Index(s, "*/")
+			if i < 0 {
+				return false
+			}
+			s = strings.TrimSpace(s[i+2:])
+			continue
+		}
+		break
+	}
+	if strings.HasPrefix(s, "(") {
+		return true
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') })
+	if len(words) == 0 {
+		return false
+	}
+	switch strings.ToLower(words[0]) {
+	case "select", "with", "from", "values", "table":
+		return true
+	}
+	return false
 }
 
 // streamJSON writes SQLResult row by row; the envelope's trailing fields
@@ -152,6 +231,12 @@ func streamNDJSON(w http.ResponseWriter, rows engine.Rows, limit int) error {
 
 func streamCSV(w http.ResponseWriter, rows engine.Rows, limit int) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Trailer", errorTrailer)
+	defer func() {
+		if err := rows.Err(); err != nil {
+			w.Header().Set(errorTrailer, oneLine(err.Error()))
+		}
+	}()
 	cw := csv.NewWriter(bufio.NewWriterSize(w, 64<<10))
 	cols := rows.Columns()
 	rec := make([]string, len(cols))

@@ -129,10 +129,7 @@ func (r *renderer) expand(text string) (string, int, *problem) {
 // lookup returns the value of one reference.
 func (r *renderer) lookup(ref *ref) (string, *problem) {
 	if ref.airflow {
-		if p, ok := airflowParams[ref.name]; ok {
-			return p.value(r.cyc, ref), nil
-		}
-		return "", unknownAirflow(ref.name)
+		return airflowParams[ref.name].value(r.cyc, ref), nil
 	}
 	if p, ok := dateParams[ref.name]; ok {
 		return p.value(r.cyc, ref), nil
@@ -184,11 +181,6 @@ func (r *renderer) value(name string) (string, *problem) {
 	return v, nil
 }
 
-func unknownAirflow(name string) *problem {
-	return &problem{name: name, kind: ErrUnknown,
-		msg: "unknown parameter {{ " + name + " }}: only {{ ds }}, {{ ds_nodash }} and {{ ts }} are known"}
-}
-
 func notDate(name string) *problem {
 	return &problem{name: name, kind: ErrSyntax,
 		msg: "arithmetic applies only to date parameters, not ${" + name + "}"}
@@ -220,11 +212,7 @@ func Check(text string, known func(name string) bool) []Issue {
 
 func checkRef(ref *ref, known func(string) bool) *problem {
 	switch {
-	case ref.airflow:
-		if _, ok := airflowParams[ref.name]; !ok {
-			return unknownAirflow(ref.name)
-		}
-	case dateParams[ref.name].layout != "":
+	case ref.airflow || dateParams[ref.name].layout != "":
 	case textParams[ref.name] != nil || known != nil && known(ref.name):
 		if ref.sign != 0 {
 			return notDate(ref.name)

@@ -122,6 +122,9 @@ func TestRender_Literal(t *testing.T) {
 		{`docker ps --format '{{ .Names }}'`, `docker ps --format '{{ .Names }}'`},
 		{`SELECT '{{"a": 1}}'`, `SELECT '{{"a": 1}}'`},
 		{"{{ ds", "{{ ds"},
+		{"{{ prev_ds }} {{ macros.ds_add(ds, 1) }}", "{{ prev_ds }} {{ macros.ds_add(ds, 1) }}"},
+		{`print(f"{{name}}: {x}")`, `print(f"{{name}}: {x}")`},
+		{"{{{ ds }}}", "{{{ ds }}}"},
 		{"{ ds }", "{ ds }"},
 		{"", ""},
 	}
@@ -183,7 +186,6 @@ func TestRender_Errors(t *testing.T) {
 		{"SELECT 1\nFROM t WHERE d = '${bizdat}'", ErrUnknown, 27, 2, 19, "bizdat", "unknown parameter ${bizdat}"},
 		{"-- 订单\n  -- 订单 ${x}", ErrUnknown, 22, 2, 9, "x", "unknown parameter ${x}"},
 		{"echo ${KILN_BIZDATE}", ErrUnknown, 5, 1, 6, "KILN_BIZDATE", "unknown parameter ${KILN_BIZDATE}; for an environment variable write $KILN_BIZDATE or $${KILN_BIZDATE}"},
-		{"{{ prev_ds }}", ErrUnknown, 0, 1, 1, "prev_ds", "unknown parameter {{ prev_ds }}: only {{ ds }}, {{ ds_nodash }} and {{ ts }} are known"},
 		{"a ${bizdate", ErrSyntax, 2, 1, 3, "", "unclosed ${"},
 		{"${bizdate\n}", ErrSyntax, 0, 1, 1, "", "unclosed ${"},
 		{"${}", ErrSyntax, 0, 1, 1, "", "bad parameter ${}: empty name"},
@@ -245,7 +247,7 @@ func TestCheck(t *testing.T) {
 		}},
 		{"${lookback-1d}", []Issue{{0, 1, 1, "lookback", "arithmetic applies only to date parameters, not ${lookback}"}}},
 		{"${task+1d}", []Issue{{0, 1, 1, "task", "arithmetic applies only to date parameters, not ${task}"}}},
-		{"{{ ts }} {{ next_ds }}", []Issue{{9, 1, 10, "next_ds", "unknown parameter {{ next_ds }}: only {{ ds }}, {{ ds_nodash }} and {{ ts }} are known"}}},
+		{"{{ ts }} {{ next_ds }} {{ds}}", nil},
 		{"${a ${b}", []Issue{{0, 1, 1, "", "bad parameter ${a ${b}: want ${name} or ${name±N unit}; write $${ for a literal ${"}}},
 		{"${x} ${", []Issue{
 			{0, 1, 1, "x", "unknown parameter ${x}"},

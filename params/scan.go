@@ -141,9 +141,10 @@ func parseRef(s string) (*ref, string) {
 	return r, ""
 }
 
-// scanBraces reads the Airflow-style {{ name }} starting at text[start]. It
-// returns nil when the braces do not hold a bare name on one line: such text
-// (JSON, Go templates) is left as it is.
+// scanBraces reads the Airflow-style {{ ds }}, {{ ds_nodash }} or {{ ts }}
+// starting at text[start]. It returns nil for anything else in double braces:
+// JSON, Go templates, Python format strings and other Airflow macros are left
+// as they are, since there is no way to escape them.
 func scanBraces(text string, start int) (*ref, int) {
 	body := text[start+2:]
 	stop := strings.Index(body, "}}")
@@ -151,7 +152,7 @@ func scanBraces(text string, start int) (*ref, int) {
 		return nil, start + 2
 	}
 	inner := trimBlank(body[:stop])
-	if inner == "" || identLen(inner) != len(inner) {
+	if _, ok := airflowParams[inner]; !ok {
 		return nil, start + 2
 	}
 	end := start + 2 + stop + 2

@@ -55,3 +55,21 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func FuzzLoadProject(f *testing.F) {
+	f.Add(baseProject)
+	f.Add(strings.Replace(baseProject, "kind: duckdb", "kind: mysql\n    dsn: 'u:s3cret@tcp(h)/d'", 1))
+	f.Add("name: x\ntask_dirs: [., ../y, /abs]\nparams: {a: '${b}', b: '${a}'}\n")
+	f.Add("name: [\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p, probs := Load(setup(t, map[string]string{"kiln.yaml": text}))
+		if p == nil {
+			t.Fatal("Load returned no project")
+		}
+		for _, pr := range probs {
+			if pr.File == "" || pr.Message == "" || strings.Contains(pr.Message, "s3cret") {
+				t.Fatalf("bad problem %+v", pr)
+			}
+		}
+	})
+}

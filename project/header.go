@@ -9,7 +9,7 @@ import (
 // text around it.
 type header struct {
 	found  bool
-	broken bool    // the header is not closed
+	broken bool    // the header is not closed or not where settings go
 	yaml   string  // the settings, as YAML
 	lines  lineMap // where the YAML's lines sit in the file
 	at     pos     // the header's first line
@@ -24,17 +24,16 @@ func splitSQL(src, file string, probs *problems) header {
 	text := strings.TrimPrefix(src, "\ufeff")
 	start := len(text) - len(strings.TrimLeft(text, " \t\r\n"))
 	none := header{body: text, bodyAt: pos{line: 1, col: 1}}
-	rest := text[start:]
-	if !strings.HasPrefix(rest, "/*") {
+	after, ok := kilnComment(text[start:])
+	if !ok {
+		// A header further down would silently be a comment in the SQL.
+		for i, l := range strings.Split(text, "\n") {
+			if _, ok := kilnComment(strings.TrimSpace(l)); ok {
+				probs.add(file, pos{line: i + 1}, "the /* kiln header must come first in the file")
+				break
+			}
+		}
 		return none
-	}
-	after := strings.TrimLeft(rest[2:], " \t")
-	if !strings.HasPrefix(after, "kiln") {
-		return none
-	}
-	after = after[len("kiln"):]
-	if after != "" && !strings.ContainsRune(" \t\r\n", rune(after[0])) && !strings.HasPrefix(after, "*/") {
-		return none // a comment that merely starts with "kiln…"
 	}
 	h := header{found: true, at: offsetPos(text, start)}
 	yamlStart := len(text) - len(after)
@@ -47,6 +46,7 @@ func splitSQL(src, file string, probs *problems) header {
 	}
 	if firstLine != "" {
 		probs.add(file, h.at, "write the settings on the lines after /* kiln, not on its line")
+		h.broken = true
 	}
 	nl := strings.IndexByte(after, '\n')
 	if nl < 0 {
@@ -69,6 +69,23 @@ func splitSQL(src, file string, probs *problems) header {
 	return h
 }
 
+// kilnComment reports whether s starts with the "/* kiln" of a header, and
+// returns what follows it.
+func kilnComment(s string) (string, bool) {
+	if !strings.HasPrefix(s, "/*") {
+		return "", false
+	}
+	after := strings.TrimLeft(s[2:], " \t")
+	if !strings.HasPrefix(after, "kiln") {
+		return "", false
+	}
+	after = after[len("kiln"):]
+	if after != "" && !strings.ContainsRune(" \t\r\n", rune(after[0])) && !strings.HasPrefix(after, "*/") {
+		return "", false // a comment that merely starts with "kiln…"
+	}
+	return after, true
+}
+
 // splitScript finds the "# kiln:" comment block of a shell or python file.
 // It may follow a shebang and other leading comments. The body is the whole
 // file: the header is a comment to bash and python.
@@ -85,6 +102,7 @@ func splitScript(src, file string, probs *problems) header {
 			continue
 		}
 		if !strings.HasPrefix(l, "#") {
+			misplacedScriptHeader(lines[i:], i, file, probs)
 			return h
 		}
 		c := strings.TrimSpace(l[1:])
@@ -93,6 +111,7 @@ func splitScript(src, file string, probs *problems) header {
 		}
 		if strings.HasPrefix(c, "kiln:") {
 			probs.add(file, pos{line: i + 1}, "write the settings on the lines after # kiln:, each starting with #")
+			h.broken = true
 			return h
 		}
 	}
@@ -115,6 +134,17 @@ func splitScript(src, file string, probs *problems) header {
 	}
 	h.yaml = b.String()
 	return h
+}
+
+// misplacedScriptHeader reports a "# kiln:" line after the code starts: bash
+// and python would take it for a mere comment.
+func misplacedScriptHeader(lines []string, first int, file string, probs *problems) {
+	for j, l := range lines {
+		if strings.TrimSpace(l) == "# kiln:" {
+			probs.add(file, pos{line: first + j + 1}, "the # kiln: header must come before the code, after the shebang")
+			return
+		}
+	}
 }
 
 // offsetPos converts a byte offset in text to a line and a column counted in

@@ -28,7 +28,6 @@ var engineKinds = []string{"duckdb", "postgres", "mysql"}
 // projectFile is kiln.yaml as read, with the places later checks point at.
 type projectFile struct {
 	p              *Project
-	defaultsSet    map[string]bool
 	paramAt        map[string]pos
 	nameAt         pos
 	broken         bool // kiln.yaml is not a YAML mapping
@@ -39,7 +38,7 @@ type projectFile struct {
 
 // readProjectFile reads kiln.yaml into a Project.
 func readProjectFile(src string, probs *problems) *projectFile {
-	pf := &projectFile{p: &Project{}, defaultsSet: map[string]bool{}, taskDirsAbsent: true}
+	pf := &projectFile{p: &Project{}, taskDirsAbsent: true}
 	d := &decoder{file: ProjectFile, lines: lineMap{first: 1}, probs: probs}
 	root := d.parse(src)
 	if d.broken {
@@ -164,24 +163,20 @@ func dsnHasPassword(dsn string) bool {
 
 func (pf *projectFile) readDefaults(d *decoder, n ast.Node) {
 	td := &pf.p.Config.Defaults
-	mark := func(k string) { pf.defaultsSet[k] = true }
 	d.mapping(n, "defaults", fields{
-		"owner": func(_, v ast.Node) { td.Owner, _ = d.text("defaults.owner", v); mark("owner") },
+		"owner": func(_, v ast.Node) { td.Owner, _ = d.text("defaults.owner", v) },
 		"retries": func(_, v ast.Node) {
 			td.Retries, _ = d.integer("defaults.retries", v, false)
-			mark("retries")
 		},
 		"retry_delay": func(_, v ast.Node) {
 			dur, _ := d.duration("defaults.retry_delay", v)
 			td.RetryDelay = meta.Duration(dur)
-			mark("retry_delay")
 		},
 		"timeout": func(_, v ast.Node) {
 			dur, _ := d.duration("defaults.timeout", v)
 			td.Timeout = meta.Duration(dur)
-			mark("timeout")
 		},
-		"pool": func(_, v ast.Node) { td.Pool, _ = d.text("defaults.pool", v); mark("pool") },
+		"pool": func(_, v ast.Node) { td.Pool, _ = d.text("defaults.pool", v) },
 		"timezone": func(_, v ast.Node) {
 			td.Timezone, _ = d.text("defaults.timezone", v)
 			if msg := checkTimezone(td.Timezone); msg != "" {
@@ -194,7 +189,6 @@ func (pf *projectFile) readDefaults(d *decoder, n ast.Node) {
 			if !validTier(td.Tier) {
 				d.errorf(v, "defaults.tier: unknown tier %q: want core or normal", s)
 			}
-			mark("tier")
 		},
 		"memory_limit_mb": func(_, v ast.Node) {
 			td.MemoryLimitMB, _ = d.integer("defaults.memory_limit_mb", v, false)

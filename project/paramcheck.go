@@ -65,9 +65,10 @@ func checkTaskParams(dr *draft, project map[string]string, probs *problems) {
 	if dr.bodyAt != nil {
 		checkText(probs, file, "", dr.body, dr.bodyAt, known)
 	}
-	if at, ok := dr.set["partition_value"]; ok {
-		checkText(probs, file, "partition_value: ", s.PartitionValue,
-			func(l, c int) pos { return inText(at, l, c) }, known)
+	for _, f := range []struct{ key, text string }{{"target", s.Target}, {"partition_value", s.PartitionValue}} {
+		if at, ok := dr.set[f.key]; ok {
+			checkText(probs, file, f.key+": ", f.text, func(l, c int) pos { return inText(at, l, c) }, known)
+		}
 	}
 	// A script's header is part of its body, checked above.
 	if dr.ext != ".sh" && dr.ext != ".py" {

@@ -103,7 +103,7 @@ func TestLoad_Fields(t *testing.T) {
 
 	checks := []struct {
 		task, what string
-		got, want any
+		got, want  any
 	}{
 		{"ods_students", "explicit retries 0 stays", tasks["ods_students"].Retries, 0},
 		{"cleanup", "explicit retries 0 stays", tasks["cleanup"].Retries, 0},

@@ -13,15 +13,16 @@ import (
 )
 
 var (
-	taskNameRe   = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	identRe      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	tableRe      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
-	cronParser   = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-	sqlTypes     = []meta.TaskType{meta.TaskSQLModel, meta.TaskSQLScript}
-	modelOnly    = []string{"target", "write_mode", "partition_column", "partition_value", "unique_key"}
-	typesByExt   = map[string][]meta.TaskType{".sql": sqlTypes, ".sh": {meta.TaskShell}, ".py": {meta.TaskPython}}
-	allTaskTypes = "sql_model, sql_script, shell or python"
+	taskNameRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	identRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	tableRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
+	cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	sqlTypes   = []meta.TaskType{meta.TaskSQLModel, meta.TaskSQLScript}
+	modelOnly  = []string{"target", "write_mode", "partition_column", "partition_value", "unique_key"}
+	typesByExt = map[string][]meta.TaskType{".sql": sqlTypes, ".sh": {meta.TaskShell}, ".py": {meta.TaskPython}}
 )
+
+const allTaskTypes = "sql_model, sql_script, shell or python"
 
 // DefaultPartitionValue is the period value a partitioned model replaces
 // when the task names none.
@@ -132,7 +133,7 @@ func (dr *draft) checkModel(probs *problems) {
 	}
 	if s.Target == "" {
 		probs.add(file, typeAt, "a sql_model needs a target: the [schema.]table it writes")
-	} else if !tableRe.MatchString(s.Target) {
+	} else if !tableRe.MatchString(refsAsWords(s.Target)) {
 		probs.add(file, dr.set["target"], "target %q: want [schema.]table, letters, digits and _", s.Target)
 	}
 	if s.WriteMode == "" {
@@ -200,6 +201,19 @@ func (dr *draft) checkBody(probs *problems) {
 	case strings.EqualFold(word, "SELECT"), strings.EqualFold(word, "WITH"), word == "(":
 	default:
 		probs.add(file, at, "a sql_model is one query starting with SELECT, WITH or (, not %q; use type sql_script for other statements", word)
+	}
+}
+
+// refsAsWords replaces the ${...} references of a target with a word, so a
+// table named per period (ods.orders_${bizdate_nodash}) checks as a name.
+func refsAsWords(s string) string {
+	for {
+		i := strings.Index(s, "${")
+		j := strings.Index(s[max(i, 0):], "}")
+		if i < 0 || j < 0 {
+			return s
+		}
+		s = s[:i] + "p" + s[i+j+1:]
 	}
 }
 

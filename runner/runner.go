@@ -199,14 +199,11 @@ func (r *Runner) runModel(ctx context.Context, inst *meta.Instance, spec *meta.T
 	if err != nil {
 		return failed(err)
 	}
-	value := inst.Bizdate
-	if spec.WriteMode == meta.WriteOverwritePartition {
-		if value, err = params.Render(cmp.Or(spec.PartitionValue, "${bizdate}"), pc); err != nil {
-			return failed(err)
-		}
-	}
-	if spec.WriteMode == meta.WriteAppend && inst.Hour != 0 {
-		value = fmt.Sprintf("%s %02d", inst.Bizdate, inst.Hour)
+	// The period value: the partition an overwrite_partition run replaces,
+	// or the _kiln_period tag of an append run.
+	value, err := params.Render(cmp.Or(spec.PartitionValue, "${bizdate}"), pc)
+	if err != nil {
+		return failed(err)
 	}
 	rendered := sel
 	lw.Printf("rendered SQL (%s into %s):\n%s", spec.WriteMode, target, sel)

@@ -154,5 +154,8 @@ type named struct {
 
 func (n named) Name() string { return n.name }
 
+// Unwrap gives the shared engine, for its optional capabilities.
+func (n named) Unwrap() engine.Engine { return n.Engine }
+
 // Close does nothing: the shared warehouse closes with the Registry.
 func (n named) Close() error { return nil }

@@ -1,0 +1,104 @@
+//go:build cgo
+
+package duckdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kilnhq/kiln/engine"
+)
+
+var _ engine.Exporter = (*Engine)(nil)
+
+// Export streams a query's result through DuckDB's own COPY writer into a
+// named pipe that this function reads and copies to w. The Go driver
+// materializes every query result in memory; COPY does not, so an export
+// of any size runs in constant memory (and DuckDB writes CSV on all cores).
+func (e *Engine) Export(ctx context.Context, query, format string, w io.Writer) (int64, error) {
+	var opts string
+	switch format {
+	case "csv":
+		opts = "FORMAT csv, HEADER true"
+	case "ndjson":
+		opts = "FORMAT json"
+	default:
+		return 0, fmt.Errorf("duckdb export: unknown format %q (want csv or ndjson)", format)
+	}
+	dir, err := os.MkdirTemp("", "kiln-export-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	fifo := filepath.Join(dir, "out")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		return 0, fmt.Errorf("duckdb export: make pipe: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	type result struct {
+		n   int64
+		err error
+	}
+	done := make(chan result, 1)
+	readerDone := make(chan struct{})
+	query = strings.TrimRight(strings.TrimSpace(query), ";")
+	stmt := fmt.Sprintf("COPY (%s) TO %s (%s)", query, dialect{}.QuoteString(fifo), opts)
+	go func() {
+		n, err := e.Exec(ctx, stmt)
+		done <- result{n, err}
+		unblockReader(fifo, readerDone)
+	}()
+
+	rf, err := os.Open(fifo) // returns once DuckDB (or unblockReader) opens the write end
+	if err != nil {
+		close(readerDone)
+		cancel()
+		<-done
+		return 0, err
+	}
+	_, copyErr := io.Copy(w, rf)
+	if copyErr != nil {
+		// The client went away: stop DuckDB, and drain the pipe so a write
+		// blocked on a full pipe can see the interrupt.
+		cancel()
+		_, _ = io.Copy(io.Discard, rf)
+	}
+	rf.Close()
+	close(readerDone)
+	res := <-done
+	if res.err != nil {
+		return 0, res.err
+	}
+	return res.n, copyErr
+}
+
+// unblockReader opens and closes the pipe's write end, so that a reader
+// still blocked in open (COPY failed before opening the pipe) gets EOF.
+// It gives up once the reader is done.
+func unblockReader(fifo string, readerDone <-chan struct{}) {
+	for {
+		select {
+		case <-readerDone:
+			return
+		default:
+		}
+		f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			f.Close()
+			return
+		}
+		if !errors.Is(err, syscall.ENXIO) {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
