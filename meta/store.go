@@ -15,6 +15,10 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// TokenTouchInterval is how stale a token's last-used time may get before
+// a use writes it again.
+const TokenTouchInterval = time.Minute
+
 // Store is the metadata store: SQLite by default, Postgres at scale. Every
 // implementation passes the conformance suite in meta/metatest.
 type Store interface {
@@ -36,7 +40,8 @@ type Store interface {
 
 	CreateToken(ctx context.Context, p *CreateTokenParams) (*Token, error)
 	// GetTokenByHash returns the token with the hash and touches its
-	// last-used time; an expired token is ErrNotFound.
+	// last-used time (at most once per TokenTouchInterval); an expired
+	// token is ErrNotFound.
 	GetTokenByHash(ctx context.Context, hash string) (*Token, error)
 	ListTokens(ctx context.Context, userID int64) ([]*Token, error)
 	DeleteToken(ctx context.Context, userID, id int64) error

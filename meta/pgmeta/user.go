@@ -88,14 +88,21 @@ func (s *Store) CreateToken(ctx context.Context, p *meta.CreateTokenParams) (*me
 }
 
 // GetTokenByHash returns the unexpired token with the hash and touches its
-// last-used time.
+// last-used time, at most once per meta.TokenTouchInterval: every API call
+// authenticates, and a write per call would be wasted.
 func (s *Store) GetTokenByHash(ctx context.Context, hash string) (*meta.Token, error) {
+	n := now()
 	t, err := scanToken(s.q().QueryRow(ctx, `
-		UPDATE tokens SET last_used_at = $1
-		WHERE hash = $2 AND (expires_at IS NULL OR expires_at > $1)
-		RETURNING `+tokenCols, now(), hash))
+		SELECT `+tokenCols+` FROM tokens
+		WHERE hash = $1 AND (expires_at IS NULL OR expires_at > $2)`, hash, n))
 	if err != nil {
 		return nil, wrap(err, "token (unknown or expired)")
+	}
+	if t.LastUsedAt == nil || n.Sub(*t.LastUsedAt) >= meta.TokenTouchInterval {
+		if _, err := s.q().Exec(ctx, `UPDATE tokens SET last_used_at = $1 WHERE id = $2`, n, t.ID); err != nil {
+			return nil, wrap(err, "touch token")
+		}
+		t.LastUsedAt = &n
 	}
 	return t, nil
 }

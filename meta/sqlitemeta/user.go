@@ -88,15 +88,21 @@ func (s *Store) CreateToken(ctx context.Context, p *meta.CreateTokenParams) (*me
 }
 
 // GetTokenByHash returns the unexpired token with the hash and touches its
-// last-used time.
+// last-used time, at most once per meta.TokenTouchInterval: every API call
+// authenticates, and a write per call would serialize them all.
 func (s *Store) GetTokenByHash(ctx context.Context, hash string) (*meta.Token, error) {
-	n := fmtTime(now())
-	t, err := scanToken(s.w().QueryRowContext(ctx, `
-		UPDATE tokens SET last_used_at = ?
-		WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)
-		RETURNING `+tokenCols, n, hash, n))
+	n := now()
+	t, err := scanToken(s.r().QueryRowContext(ctx, `
+		SELECT `+tokenCols+` FROM tokens
+		WHERE hash = ? AND (expires_at IS NULL OR expires_at > ?)`, hash, fmtTime(n)))
 	if err != nil {
 		return nil, wrap(err, "token (unknown or expired)")
+	}
+	if t.LastUsedAt == nil || n.Sub(*t.LastUsedAt) >= meta.TokenTouchInterval {
+		if _, err := s.w().ExecContext(ctx, `UPDATE tokens SET last_used_at = ? WHERE id = ?`, fmtTime(n), t.ID); err != nil {
+			return nil, wrap(err, "touch token")
+		}
+		t.LastUsedAt = &n
 	}
 	return t, nil
 }
