@@ -54,12 +54,43 @@ type Config struct {
 
 // Runner runs instances.
 type Runner struct {
-	cfg     Config
-	store   meta.Store
-	engines Engines
-	logs    *logstore.Store
-	log     *slog.Logger
+	cfg       Config
+	store     meta.Store
+	engines   Engines
+	logs      *logstore.Store
+	log       *slog.Logger
+	executors map[meta.TaskType]Executor
+	checkers  []Checker
 }
+
+// Job is one instance being run, as an Executor or Checker sees it.
+type Job struct {
+	Instance *meta.Instance
+	Spec     *meta.TaskSpec
+	Project  *meta.Project
+	Params   *params.Context
+	Log      *logstore.Writer
+	Engines  Engines
+}
+
+// Executor runs a task type the runner does not run itself (sync tasks,
+// for one). Register it with Register before the worker starts.
+type Executor interface {
+	Run(ctx context.Context, job *Job) Outcome
+}
+
+// Checker runs after a task's body succeeded (quality rules, for one). An
+// error fails the instance with the error's message, so its downstream
+// does not start.
+type Checker interface {
+	Check(ctx context.Context, job *Job, out *Outcome) error
+}
+
+// Register makes e run tasks of type t.
+func (r *Runner) Register(t meta.TaskType, e Executor) { r.executors[t] = e }
+
+// AddChecker adds a check that runs after every successful task body.
+func (r *Runner) AddChecker(c Checker) { r.checkers = append(r.checkers, c) }
 
 // New returns a Runner.
 func New(cfg Config, store meta.Store, engines Engines, logs *logstore.Store, log *slog.Logger) *Runner {
@@ -67,7 +98,7 @@ func New(cfg Config, store meta.Store, engines Engines, logs *logstore.Store, lo
 	cfg.Python = cmp.Or(cfg.Python, DefaultPython)
 	cfg.Shell = cmp.Or(cfg.Shell, DefaultShell)
 	cfg.KillGrace = cmp.Or(cfg.KillGrace, DefaultKillGrace)
-	return &Runner{cfg: cfg, store: store, engines: engines, logs: logs, log: log}
+	return &Runner{cfg: cfg, store: store, engines: engines, logs: logs, log: log, executors: map[meta.TaskType]Executor{}}
 }
 
 // Outcome is how a run ended.
@@ -124,6 +155,7 @@ func (r *Runner) run(ctx context.Context, inst *meta.Instance, lw *logstore.Writ
 		ctx, cancel = context.WithTimeoutCause(ctx, spec.Timeout.Std(), fmt.Errorf("timed out after %s", spec.Timeout.Std()))
 		defer cancel()
 	}
+	job := &Job{Instance: inst, Spec: &spec, Project: proj, Params: pc, Log: lw, Engines: r.engines}
 	var out Outcome
 	switch spec.Type {
 	case meta.TaskSQLModel:
@@ -133,7 +165,19 @@ func (r *Runner) run(ctx context.Context, inst *meta.Instance, lw *logstore.Writ
 	case meta.TaskShell, meta.TaskPython:
 		out = r.runProcess(ctx, inst, &spec, proj, pc, lw)
 	default:
-		return failed(fmt.Errorf("unknown task type %q", spec.Type))
+		e, ok := r.executors[spec.Type]
+		if !ok {
+			return failed(fmt.Errorf("this server cannot run tasks of type %q", spec.Type))
+		}
+		out = e.Run(ctx, job)
+	}
+	if out.State == meta.StateSuccess || out.State == "" {
+		for _, c := range r.checkers {
+			if err := c.Check(ctx, job, &out); err != nil {
+				out.State, out.Error = meta.StateFailed, err.Error()
+				break
+			}
+		}
 	}
 	return interrupted(ctx, out)
 }
