@@ -9,7 +9,7 @@ if [ "$(q "SELECT @@log_bin" || echo 0)" = "1" ] && [ "$(q "SELECT @@binlog_form
   exit 0
 fi
 mariadb-admin -h 127.0.0.1 -u root shutdown 2>/dev/null || true
-for i in $(seq 1 30); do q "SELECT 1" >/dev/null || break; sleep 1; done
+for i in $(seq 1 60); do pgrep -x mariadbd >/dev/null || break; sleep 1; done
 mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
 start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- \
   --log-bin=mysql-bin --binlog-format=ROW --server-id=1 --binlog-row-image=FULL --expire-logs-days=1
