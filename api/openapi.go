@@ -16,6 +16,9 @@ func (s *Server) registerRoutes() {
 	s.registerTaskRoutes()
 	s.registerInstanceRoutes()
 	s.registerSQLRoutes()
+	s.registerQueryRoutes()
+	s.registerQualityRoutes()
+	s.registerLineageRoutes()
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -21,8 +21,10 @@ import (
 	"github.com/kilnhq/kiln/auth"
 	"github.com/kilnhq/kiln/engine"
 	"github.com/kilnhq/kiln/events"
+	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/logstore"
 	"github.com/kilnhq/kiln/meta"
+	"github.com/kilnhq/kiln/query"
 	"github.com/kilnhq/kiln/secret"
 )
 
@@ -70,13 +72,21 @@ type Server struct {
 	box     *secret.Box
 	bus     *events.Bus
 	disp    Dispatcher
+	replan  Replanner
 	log     *slog.Logger
+	// Self-service query (nil: its routes are off).
+	query      *query.Service
+	queryStore meta.QueryStore
+	guard      QueryGuard
 
 	mux     *http.ServeMux
 	routes  []*route
 	http    *http.Server
 	ready   chan struct{}
 	metrics *metrics
+	quality meta.QualityStore
+	alerts  meta.AlertStore
+	lineage *lineage.Service
 }
 
 // Deps are what a Server is built from.
@@ -90,6 +100,14 @@ type Deps struct {
 	Log        *slog.Logger
 	Registry   prometheus.Registerer
 	Gatherer   prometheus.Gatherer
+	Query      *query.Service
+	QueryStore meta.QueryStore
+	Guard      QueryGuard
+	// Quality and Alerts keep quality rules and results, alerts and silences.
+	Quality meta.QualityStore
+	Alerts  meta.AlertStore
+	// Lineage serves lineage and the data map (nil: its routes are off).
+	Lineage *lineage.Service
 }
 
 // New returns a Server with every route registered.
@@ -99,8 +117,11 @@ func New(cfg Config, d Deps) *Server {
 	cfg.FollowPoll = cmp.Or(cfg.FollowPoll, DefaultFollowPoll)
 	s := &Server{cfg: cfg, store: d.Store, auth: &auth.Authenticator{Store: d.Store}, engines: d.Engines,
 		logs: d.Logs, box: d.Box, bus: d.Bus, disp: d.Dispatcher, log: d.Log,
+		query: d.Query, queryStore: d.QueryStore, guard: d.Guard,
 		mux: http.NewServeMux(), ready: make(chan struct{})}
 	s.metrics = newMetrics(d.Registry)
+	s.quality, s.alerts = d.Quality, d.Alerts
+	s.lineage = d.Lineage
 	s.registerRoutes()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	gatherer := d.Gatherer

@@ -130,6 +130,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, c *call) error {
 		return err
 	}
 	if !req.DryRun {
+		s.replanSoon()
 		proj, _ := s.store.GetProject(r.Context(), name)
 		if proj != nil {
 			s.audit(r.Context(), c.user, proj.ID, "project.apply", name,

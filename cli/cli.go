@@ -109,6 +109,8 @@ func (a *App) root() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.asJSON, "json", false, "print JSON for scripts")
 	root.AddCommand(a.serverCmd(), a.initCmd(), a.validateCmd(), a.applyCmd(), a.loginCmd(),
 		a.taskCmd(), a.runCmd(), a.instanceCmd(), a.sqlCmd())
+	root.AddCommand(a.lineageCmd(), a.tableCmd())
+	root.AddCommand(a.qualityCmd(), a.alertCmd())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return root
 }

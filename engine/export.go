@@ -10,7 +10,8 @@ import (
 // it in memory. Find it with AsExporter.
 type Exporter interface {
 	// Export writes the result of query (one SELECT) to w in format
-	// ("csv" with a header line, or "ndjson") and returns the row count.
+	// ("csv" with a header line, "ndjson", or "parquet" where the engine
+	// can) and returns the row count.
 	Export(ctx context.Context, query, format string, w io.Writer) (int64, error)
 }
 

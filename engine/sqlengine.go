@@ -134,6 +134,9 @@ func (e *SQLEngine) Exec(ctx context.Context, query string, args ...any) (int64,
 
 // Query implements Engine.
 func (e *SQLEngine) Query(ctx context.Context, query string, args ...any) (Rows, error) {
+	if k, ok := e.d.(QueryKiller); ok && ctx.Done() != nil {
+		return e.queryKillable(ctx, k, query, args)
+	}
 	rows, err := e.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

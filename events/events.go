@@ -18,9 +18,11 @@ type Kind string
 const (
 	InstanceQueued   Kind = "instance.queued"
 	InstanceStarted  Kind = "instance.started"
-	InstanceFinished Kind = "instance.finished" // success, failed or killed
-	InstanceRetried  Kind = "instance.retried"
-	InstanceTimedOut Kind = "instance.timed_out"
+	InstanceFinished Kind = "instance.finished"  // success, failed or killed
+	InstanceRetried  Kind = "instance.retried"   // failed with retries left: queued again after its delay
+	InstanceTimedOut Kind = "instance.timed_out" // ran past its task's timeout
+	InstanceFailed   Kind = "instance.failed"    // failed for good: out of retries
+	InstanceLate     Kind = "instance.late"      // not finished by its task's deadline
 )
 
 // Event is one thing that happened to an instance.

@@ -115,6 +115,16 @@ type Instance struct {
 
 	Worker     string     `json:"worker,omitempty"`
 	LeaseUntil *time.Time `json:"lease_until,omitempty"`
+
+	// Scheduling. NotBefore holds a planned instance until its time and a
+	// retry for its delay; Unmet counts upstream instances not yet
+	// succeeded; Deadline is when it should have finished.
+	NotBefore   *time.Time `json:"not_before,omitempty"`
+	Unmet       int        `json:"unmet"`
+	Deadline    *time.Time `json:"deadline,omitempty"`
+	PeriodStart *time.Time `json:"period_start,omitempty"`
+	PeriodEnd   *time.Time `json:"period_end,omitempty"`
+	BackfillID  int64      `json:"backfill_id,omitempty"`
 }
 
 // Attempt records one try of an instance.

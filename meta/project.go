@@ -17,7 +17,19 @@ type Project struct {
 type Config struct {
 	Params   map[string]string `json:"params,omitempty"`
 	Defaults TaskDefaults      `json:"defaults"`
+	// Alerts is the alerting setup (meta/alert.go); nil: alerts go nowhere.
+	Alerts *AlertConfig `json:"alerts,omitempty"`
+	// Pools caps how many instances of the project's tasks run at once per
+	// pool; a pool not named here is unlimited, except DuckDBPool.
+	Pools map[string]int `json:"pools,omitempty"`
 }
+
+// DuckDBPool is the pool of SQL tasks on the embedded warehouse that name
+// no pool; it has DefaultDuckDBSlots slots unless the project says otherwise.
+const (
+	DuckDBPool         = "duckdb"
+	DefaultDuckDBSlots = 2
+)
 
 // TaskDefaults fill task settings a task file leaves out.
 type TaskDefaults struct {

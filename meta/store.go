@@ -217,6 +217,17 @@ type TransitionParams struct {
 	ClearLease bool
 	// ResetRun clears start, end, rows and error, as a rerun does.
 	ResetRun bool
+	// Worker, when set, makes the move conditional on that worker still
+	// holding the instance's lease: a worker whose lease was recovered by
+	// another cannot record an outcome over the new attempt.
+	Worker string
+	// LeaseExpiredBefore, when set, makes the move conditional on the lease
+	// having ended before it: recovery does not take an instance whose
+	// worker renewed its lease meanwhile.
+	LeaseExpiredBefore *time.Time
+	// NotBefore holds the instance back until then (a retry's delay); a
+	// zero time clears it.
+	NotBefore *time.Time
 }
 
 // ClaimParams ask for queued instances to run.
@@ -225,6 +236,15 @@ type ClaimParams struct {
 	Limit      int
 	LeaseUntil time.Time
 	Now        time.Time
+	// Pools caps running instances per project pool; a pool not named is
+	// unlimited.
+	Pools map[PoolKey]int
+}
+
+// PoolKey names a pool of a project.
+type PoolKey struct {
+	ProjectID int64
+	Pool      string
 }
 
 // ListAuditParams filter the audit log.

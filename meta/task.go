@@ -13,12 +13,13 @@ const (
 	TaskSQLScript TaskType = "sql_script" // several statements run in order
 	TaskShell     TaskType = "shell"      // a bash script run as a subprocess
 	TaskPython    TaskType = "python"     // a python3 script run as a subprocess
+	TaskSync      TaskType = "sync"       // rows copied between systems (meta/sync.go)
 )
 
 // Valid reports whether t is a known task type.
 func (t TaskType) Valid() bool {
 	switch t {
-	case TaskSQLModel, TaskSQLScript, TaskShell, TaskPython:
+	case TaskSQLModel, TaskSQLScript, TaskShell, TaskPython, TaskSync:
 		return true
 	}
 	return false
@@ -133,6 +134,42 @@ type TaskSpec struct {
 	// MemoryLimitMB caps a shell or python task's address space; 0 means the
 	// project default.
 	MemoryLimitMB int `json:"memory_limit_mb,omitempty"`
+	// Sync is the definition of a sync task (meta/sync.go).
+	Sync *SyncSpec `json:"sync,omitempty"`
+	// Quality are the data quality rules run after each successful run (meta/quality.go).
+	Quality []QualityRule `json:"quality,omitempty"`
+
+	// DependsOnPast makes each instance wait for the task's own instance of
+	// the previous period.
+	DependsOnPast bool `json:"depends_on_past,omitempty"`
+	// MaxConcurrent caps the task's instances running at once; 0: no cap.
+	MaxConcurrent int `json:"max_concurrent,omitempty"`
+	// Deadline is how long after its scheduled time an instance should have
+	// finished; 0: no deadline.
+	Deadline Duration `json:"deadline,omitempty"`
+	// RetryMaxDelay caps the exponential backoff between retries; 0 means
+	// DefaultRetryMaxDelay.
+	RetryMaxDelay Duration `json:"retry_max_delay,omitempty"`
+	// TimeoutAlertOnly makes a timeout publish an alert instead of killing
+	// the instance.
+	TimeoutAlertOnly bool `json:"timeout_alert_only,omitempty"`
+}
+
+// DefaultRetryMaxDelay caps retry backoff when a task does not.
+const DefaultRetryMaxDelay = Duration(time.Hour)
+
+// RetryDelayFor is the delay before retry number attempt (1 for the first
+// retry): RetryDelay doubled per earlier retry, capped.
+func (s *TaskSpec) RetryDelayFor(attempt int) time.Duration {
+	d := s.RetryDelay.Std()
+	ceiling := s.RetryMaxDelay.Std()
+	if ceiling <= 0 {
+		ceiling = DefaultRetryMaxDelay.Std()
+	}
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
 }
 
 // Task is a named unit of work in a project; its definition lives in versions.

@@ -27,6 +27,12 @@ func (p *TransitionParams) Apply(in *Instance, now time.Time) error {
 	if len(p.From) > 0 && !slices.Contains(p.From, in.State) {
 		return fmt.Errorf("instance %d is %s, not %v: %w", in.ID, in.State, p.From, ErrConflict)
 	}
+	if p.Worker != "" && (in.State != StateRunning || in.Worker != p.Worker) {
+		return fmt.Errorf("instance %d is no longer held by worker %s: %w", in.ID, p.Worker, ErrConflict)
+	}
+	if p.LeaseExpiredBefore != nil && (in.LeaseUntil == nil || !in.LeaseUntil.Before(*p.LeaseExpiredBefore)) {
+		return fmt.Errorf("instance %d: its lease was renewed: %w", in.ID, ErrConflict)
+	}
 	if !CanTransition(in.State, p.To) {
 		return fmt.Errorf("instance %d: cannot move from %s to %s: %w", in.ID, in.State, p.To, ErrConflict)
 	}
@@ -60,6 +66,14 @@ func (p *TransitionParams) Apply(in *Instance, now time.Time) error {
 	}
 	if p.CPUSeconds != nil {
 		in.CPUSeconds = *p.CPUSeconds
+	}
+	if p.NotBefore != nil {
+		if p.NotBefore.IsZero() {
+			in.NotBefore = nil
+		} else {
+			nb := *p.NotBefore
+			in.NotBefore = &nb
+		}
 	}
 	if p.ClearLease {
 		in.Worker, in.LeaseUntil = "", nil

@@ -62,6 +62,7 @@ func readProjectFile(src string, probs *problems) *projectFile {
 			checkParamNames(d, "params", v)
 		},
 		"defaults": func(_, v ast.Node) { pf.readDefaults(d, v) },
+		"alerts":   func(_, v ast.Node) { p.Config.Alerts = readAlerts(d, v) },
 		"task_dirs": func(_, v ast.Node) {
 			pf.taskDirs, pf.taskDirsAbsent = d.list("task_dirs", v), false
 		},

@@ -84,6 +84,7 @@ func Load(fsys fs.FS) (*Project, []Problem) {
 		drafts = append(drafts, dr)
 	}
 	p.Tasks = link(p, drafts, &probs)
+	attachRules(readRuleFiles(fsys, &probs), p.Tasks, &probs)
 	return p, probs.sorted()
 }
 

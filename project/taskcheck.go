@@ -22,7 +22,7 @@ var (
 	typesByExt = map[string][]meta.TaskType{".sql": sqlTypes, ".sh": {meta.TaskShell}, ".py": {meta.TaskPython}}
 )
 
-const allTaskTypes = "sql_model, sql_script, shell or python"
+const allTaskTypes = "sql_model, sql_script, shell, python or sync"
 
 // DefaultPartitionValue is the period value a partitioned model replaces
 // when the task names none.
@@ -98,6 +98,10 @@ func (dr *draft) checkType(probs *problems) bool {
 // checkKinds reports settings that do not apply to the task's type.
 func (dr *draft) checkKinds(probs *problems) {
 	s, file := &dr.spec, dr.spec.Path
+	if s.Type == meta.TaskSync {
+		dr.checkSync(probs)
+		return
+	}
 	isSQL := slices.Contains(sqlTypes, s.Type)
 	misplaced := func(key, why string) {
 		if at, ok := dr.keyAt[key]; ok {

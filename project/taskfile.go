@@ -125,10 +125,12 @@ func (dr *draft) fields(d *decoder, yamlTask bool) fields {
 		"partition_value":  text("partition_value", &s.PartitionValue),
 		"unique_key":       strs("unique_key", &s.UniqueKey),
 		"memory_limit_mb":  count("memory_limit_mb", &s.MemoryLimitMB, false),
+		"quality":          func(k, v ast.Node) { dr.readQuality(d, k, v) },
 	}
 	if yamlTask {
 		fs["sql"] = func(k, v ast.Node) { dr.readBody(d, "sql", k, v) }
 		fs["script"] = func(k, v ast.Node) { dr.readBody(d, "script", k, v) }
+		fs["sync"] = func(k, v ast.Node) { dr.readSync(d, k, v) }
 	}
 	return fs
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,7 +39,12 @@ type Config struct {
 	Lease time.Duration
 	// RenewInterval is how often leases are renewed and expired ones recovered.
 	RenewInterval time.Duration
+	// PoolRefresh is how often pool sizes are read again from the projects.
+	PoolRefresh time.Duration
 }
+
+// DefaultPoolRefresh is how often pool sizes are reread.
+const DefaultPoolRefresh = 10 * time.Second
 
 // Runner runs one instance.
 type Runner interface {
@@ -58,6 +64,10 @@ type Worker struct {
 	running map[int64]context.CancelCauseFunc
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
+
+	pools     map[meta.PoolKey]int
+	poolsRead time.Time
+	specs     sync.Map // version id → *meta.TaskSpec
 }
 
 // New returns a Worker; call Start to run it.
@@ -68,6 +78,7 @@ func New(cfg Config, store meta.Store, run Runner, bus *events.Bus, log *slog.Lo
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.RenewInterval = cmp.Or(cfg.RenewInterval, DefaultRenewInterval)
+	cfg.PoolRefresh = cmp.Or(cfg.PoolRefresh, DefaultPoolRefresh)
 	return &Worker{cfg: cfg, store: store, run: run, bus: bus, log: log,
 		wake: make(chan struct{}, 1), running: map[int64]context.CancelCauseFunc{}}
 }
@@ -126,7 +137,8 @@ func (w *Worker) claimLoop(ctx context.Context) {
 	for {
 		if n := w.free(); n > 0 {
 			now := time.Now().UTC()
-			insts, err := w.store.ClaimInstances(ctx, &meta.ClaimParams{Worker: w.cfg.Name, Limit: n, LeaseUntil: now.Add(w.cfg.Lease), Now: now})
+			insts, err := w.store.ClaimInstances(ctx, &meta.ClaimParams{Worker: w.cfg.Name, Limit: n,
+				LeaseUntil: now.Add(w.cfg.Lease), Now: now, Pools: w.poolSizes(ctx)})
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claim instances", "err", err)
 			}
@@ -145,6 +157,39 @@ func (w *Worker) claimLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// poolSizes reads the projects' pool slots, at most every PoolRefresh.
+func (w *Worker) poolSizes(ctx context.Context) map[meta.PoolKey]int {
+	if w.pools != nil && time.Since(w.poolsRead) < w.cfg.PoolRefresh {
+		return w.pools
+	}
+	projects, err := w.store.ListProjects(ctx)
+	if err != nil {
+		return w.pools
+	}
+	pools := map[meta.PoolKey]int{}
+	for _, p := range projects {
+		pools[meta.PoolKey{ProjectID: p.ID, Pool: meta.DuckDBPool}] = meta.DefaultDuckDBSlots
+		for name, slots := range p.Config.Pools {
+			pools[meta.PoolKey{ProjectID: p.ID, Pool: name}] = slots
+		}
+	}
+	w.pools, w.poolsRead = pools, time.Now()
+	return pools
+}
+
+// spec returns the task spec of a version, cached (versions never change).
+func (w *Worker) spec(ctx context.Context, versionID int64) *meta.TaskSpec {
+	if s, ok := w.specs.Load(versionID); ok {
+		return s.(*meta.TaskSpec)
+	}
+	v, err := w.store.GetVersionByID(ctx, versionID)
+	if err != nil {
+		return &meta.TaskSpec{}
+	}
+	w.specs.Store(versionID, &v.Spec)
+	return &v.Spec
 }
 
 func (w *Worker) waitRunning() {
@@ -185,9 +230,16 @@ func (w *Worker) start(parent context.Context, inst *meta.Instance) {
 
 func (w *Worker) finish(inst *meta.Instance, out runner.Outcome) {
 	now := time.Now().UTC()
+	spec := w.spec(context.Background(), inst.VersionID)
 	p := &meta.TransitionParams{ID: inst.ID, From: []meta.State{meta.StateRunning}, To: out.State,
 		EndedAt: &now, RowsWritten: &out.Rows, Rendered: &out.Rendered, Error: &out.Error,
-		CPUSeconds: &out.CPUSeconds, ClearLease: true}
+		CPUSeconds: &out.CPUSeconds, ClearLease: true, Worker: w.cfg.Name}
+	retry := out.State == meta.StateFailed && inst.Attempt <= spec.Retries
+	if retry {
+		// Back to the queue, held back by the retry's delay.
+		nb := now.Add(spec.RetryDelayFor(inst.Attempt))
+		p.To, p.NotBefore = meta.StateQueued, &nb
+	}
 	// The store may be briefly unavailable; the outcome must not be lost.
 	var done *meta.Instance
 	var err error
@@ -206,8 +258,20 @@ func (w *Worker) finish(inst *meta.Instance, out runner.Outcome) {
 		w.log.Error("record instance outcome", "instance", inst.ID, "err", err)
 		return
 	}
-	w.log.Info("instance finished", "instance", inst.ID, "task", inst.TaskName, "bizdate", inst.Bizdate, "state", out.State)
+	w.log.Info("instance finished", "instance", inst.ID, "task", inst.TaskName, "bizdate", inst.Bizdate, "state", out.State, "retry", retry)
+	if strings.HasPrefix(out.Error, "timed out") {
+		w.bus.Publish(events.Event{Kind: events.InstanceTimedOut, Instance: *done})
+	}
+	switch {
+	case retry:
+		w.bus.Publish(events.Event{Kind: events.InstanceRetried, Instance: *done})
+	case out.State == meta.StateFailed:
+		w.bus.Publish(events.Event{Kind: events.InstanceFailed, Instance: *done})
+	}
 	w.bus.Publish(events.Event{Kind: events.InstanceFinished, Instance: *done})
+	if done.State == meta.StateSuccess || retry {
+		w.Wake() // downstream instances may be queued now
+	}
 }
 
 func (w *Worker) leaseLoop(ctx context.Context) {
@@ -262,20 +326,34 @@ func (w *Worker) recoverExpired(ctx context.Context) {
 		return
 	}
 	for _, inst := range expired {
-		to, msg := meta.StateQueued, fmt.Sprintf("worker %s stopped renewing its lease; requeued", inst.Worker)
-		if ver, err := w.store.GetVersionByID(ctx, inst.VersionID); err == nil && inst.Attempt > ver.Spec.Retries {
-			to, msg = meta.StateFailed, fmt.Sprintf("worker %s stopped renewing its lease and the task has no retries left", inst.Worker)
-		}
-		now := time.Now().UTC()
-		p := &meta.TransitionParams{ID: inst.ID, From: []meta.State{meta.StateRunning}, To: to, Error: &msg, ClearLease: true}
-		if to == meta.StateFailed {
-			p.EndedAt = &now
-		}
-		if _, err := w.store.TransitionInstance(ctx, p); err == nil {
-			w.log.Warn("recovered instance", "instance", inst.ID, "to", to, "worker", inst.Worker)
-			if to == meta.StateQueued {
-				w.Wake()
-			}
-		}
+		w.recoverOne(ctx, inst)
+	}
+}
+
+// recoverOne requeues, with its retry delay, or fails an instance whose
+// worker stopped renewing its lease. The move is conditional on the lease
+// still being expired, so a worker that renewed meanwhile keeps it.
+func (w *Worker) recoverOne(ctx context.Context, inst *meta.Instance) {
+	spec := w.spec(ctx, inst.VersionID)
+	now := time.Now().UTC()
+	p := &meta.TransitionParams{ID: inst.ID, From: []meta.State{meta.StateRunning}, ClearLease: true, LeaseExpiredBefore: &now}
+	if inst.Attempt <= spec.Retries {
+		msg := fmt.Sprintf("worker %s stopped renewing its lease; requeued", inst.Worker)
+		nb := now.Add(spec.RetryDelayFor(inst.Attempt))
+		p.To, p.Error, p.NotBefore = meta.StateQueued, &msg, &nb
+	} else {
+		msg := fmt.Sprintf("worker %s stopped renewing its lease and the task has no retries left", inst.Worker)
+		p.To, p.Error, p.EndedAt = meta.StateFailed, &msg, &now
+	}
+	done, err := w.store.TransitionInstance(ctx, p)
+	if err != nil {
+		return
+	}
+	w.log.Warn("recovered instance", "instance", inst.ID, "to", p.To, "worker", inst.Worker)
+	if p.To == meta.StateQueued {
+		w.bus.Publish(events.Event{Kind: events.InstanceRetried, Instance: *done})
+		w.Wake()
+	} else {
+		w.bus.Publish(events.Event{Kind: events.InstanceFailed, Instance: *done})
 	}
 }

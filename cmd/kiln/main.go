@@ -26,12 +26,14 @@ import (
 	"github.com/kilnhq/kiln/apply"
 	"github.com/kilnhq/kiln/cli"
 	"github.com/kilnhq/kiln/events"
+	"github.com/kilnhq/kiln/integration"
 	"github.com/kilnhq/kiln/logstore"
 	"github.com/kilnhq/kiln/meta"
 	"github.com/kilnhq/kiln/meta/pgmeta"
 	"github.com/kilnhq/kiln/meta/sqlitemeta"
 	"github.com/kilnhq/kiln/project"
 	"github.com/kilnhq/kiln/runner"
+	"github.com/kilnhq/kiln/scheduler"
 	"github.com/kilnhq/kiln/secret"
 	"github.com/kilnhq/kiln/sources"
 	"github.com/kilnhq/kiln/worker"
@@ -100,21 +102,47 @@ func serve(ctx context.Context, opt cli.ServerOptions, stderr io.Writer) error {
 	}
 
 	run := runner.New(runner.Config{DataDir: dataDir, DefaultMemoryLimitMB: opt.MemoryLimitMB}, store, registry, logs, log)
+	run.Register(meta.TaskSync, &integration.Executor{BaseDir: dataDir})
 	wk := worker.New(worker.Config{Slots: opt.Slots}, store, run, bus, log)
+	qualityStore, alertStore := addQuality(run, store, bus, log)
+	querySvc, queryStore, err := newQueryService(store, registry, dataDir, log)
+	if err != nil {
+		return err
+	}
+	lineageSvc := newLineageService(ctx, store, bus, log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := api.New(api.Config{Addr: opt.Addr, DataDir: dataDir, Version: version}, api.Deps{
 		Store: store, Engines: registry, Logs: logs, Box: box, Bus: bus, Dispatcher: wk, Log: log, Registry: reg, Gatherer: reg,
+		Query: querySvc, QueryStore: queryStore, Lineage: lineageSvc,
+		Quality: qualityStore, Alerts: alertStore,
 	})
 	srv.Handle("GET /{$}", http.HandlerFunc(uiPlaceholder))
+	if err := startDataAPI(ctx, srv, store, registry, box, log); err != nil {
+		return err
+	}
 	if err := wk.Start(ctx); err != nil {
 		return err
 	}
 	defer wk.Stop()
+	sched, err := scheduler.New(scheduler.Config{}, store, wk, log)
+	if err != nil {
+		return err
+	}
+	if err := sched.Start(ctx); err != nil {
+		return err
+	}
+	defer sched.Stop()
+	srv.SetScheduler(sched)
 	if err := srv.Start(ctx); err != nil {
 		return fmt.Errorf("listen on %s: %w", opt.Addr, err)
 	}
 	defer srv.Stop()
+	stopAlerts, err := startAlerts(ctx, store, alertStore, bus, "http://"+srv.Addr(), log)
+	if err != nil {
+		return err
+	}
+	defer stopAlerts()
 	log.Info("kiln ready", "addr", "http://"+srv.Addr(), "data", dataDir, "startup_ms", time.Since(start).Milliseconds())
 	go pruneLogs(ctx, logs, opt.LogRetention, log)
 	<-ctx.Done()

@@ -29,8 +29,10 @@ func (e *Engine) Export(ctx context.Context, query, format string, w io.Writer) 
 		opts = "FORMAT csv, HEADER true"
 	case "ndjson":
 		opts = "FORMAT json"
+	case "parquet":
+		opts = "FORMAT parquet"
 	default:
-		return 0, fmt.Errorf("duckdb export: unknown format %q (want csv or ndjson)", format)
+		return 0, fmt.Errorf("duckdb export: unknown format %q (want csv, ndjson or parquet)", format)
 	}
 	dir, err := os.MkdirTemp("", "kiln-export-")
 	if err != nil {

@@ -93,6 +93,9 @@ var suite = []struct {
 	}},
 	{"Leases", []testCase{{"Renew", leasesRenew}, {"Expired", leasesExpired}}},
 	{"Audit", []testCase{{"AddList", auditAddList}}},
+	{"Quality", qualityCases},
+	{"Query", queryCases},
+	{"Lineage", lineageCases},
 	{"Settings", []testCase{{"GetPut", settingsGetPut}}},
 	{"InTx", []testCase{{"Commit", inTxCommit}, {"Rollback", inTxRollback}, {"Nested", inTxNested}, {"Panic", inTxPanic}}},
 }

@@ -16,7 +16,7 @@ const instanceSelect = `
 	SELECT i.id, i.project_id, i.task_id, t.name, i.version_id, v.version, i.bizdate, i.hour, i.state,
 		i.trigger_kind, i.priority, i.pool, i.attempt, i.params, i.created_by, i.created_at, i.queued_at,
 		i.started_at, i.ended_at, i.duration_ms, i.rows_written, i.rendered, i.error, i.cpu_seconds,
-		i.worker, i.lease_until
+		i.worker, i.lease_until, i.not_before, i.unmet, i.deadline, i.period_start, i.period_end, i.backfill_id
 	FROM instances i
 	JOIN tasks t ON t.id = i.task_id
 	JOIN task_versions v ON v.id = i.version_id`
@@ -27,7 +27,8 @@ func scanInstance(r scanner) (*meta.Instance, error) {
 		&in.Hour, &in.State, &in.Trigger, &in.Priority, &in.Pool, &in.Attempt, jsonCol{&in.Params},
 		&in.CreatedBy, tm{&in.CreatedAt}, tmNull{&in.QueuedAt}, tmNull{&in.StartedAt}, tmNull{&in.EndedAt},
 		&in.DurationMs, &in.RowsWritten, &in.Rendered, &in.Error, &in.CPUSeconds, &in.Worker,
-		tmNull{&in.LeaseUntil})
+		tmNull{&in.LeaseUntil}, tmNull{&in.NotBefore}, &in.Unmet, tmNull{&in.Deadline}, tmNull{&in.PeriodStart},
+		tmNull{&in.PeriodEnd}, &in.BackfillID)
 	if err != nil {
 		return nil, err
 	}
@@ -145,13 +146,16 @@ func (s *Store) TransitionInstance(ctx context.Context, p *meta.TransitionParams
 		_, err = tx.q().Exec(ctx, `
 			UPDATE instances SET state = $1, attempt = $2, queued_at = $3, started_at = $4, ended_at = $5,
 				duration_ms = $6, rows_written = $7, rendered = $8, error = $9, cpu_seconds = $10,
-				worker = $11, lease_until = $12
-			WHERE id = $13`,
+				worker = $11, lease_until = $12, not_before = $13
+			WHERE id = $14`,
 			string(in.State), in.Attempt, tsPtr(in.QueuedAt), tsPtr(in.StartedAt), tsPtr(in.EndedAt),
 			in.DurationMs, in.RowsWritten, in.Rendered, in.Error, in.CPUSeconds,
-			in.Worker, tsPtr(in.LeaseUntil), in.ID)
+			in.Worker, tsPtr(in.LeaseUntil), tsPtr(in.NotBefore), in.ID)
 		if err != nil {
 			return wrap(err, what)
+		}
+		if err := tx.followDeps(ctx, in.ID, was, in.State, n); err != nil {
+			return wrap(err, what+" downstream")
 		}
 		switch {
 		case was == meta.StateRunning:

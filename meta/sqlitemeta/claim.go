@@ -27,15 +27,17 @@ func (s *Store) ClaimInstances(ctx context.Context, p *meta.ClaimParams) ([]*met
 	}
 	var out []*meta.Instance
 	err := s.write(ctx, func(tx *Store) error {
+		ids, err := tx.pickClaims(ctx, p, n)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
 		rows, err := tx.w().QueryContext(ctx, `
 			UPDATE instances SET state = 'running', worker = ?, lease_until = ?, started_at = ?,
 				ended_at = NULL, duration_ms = 0, error = '', attempt = attempt + 1
-			WHERE id IN (
-				SELECT id FROM instances WHERE state = 'queued'
-				ORDER BY priority DESC, queued_at, id LIMIT ?)
+			WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
 			RETURNING id`,
-			p.Worker, fmtTime(p.LeaseUntil), fmtTime(n), p.Limit)
-		ids, err := collect(rows, err, func(r scanner) (id int64, err error) { return id, r.Scan(&id) })
+			p.Worker, fmtTime(p.LeaseUntil), fmtTime(n), idList(ids))
+		ids, err = collect(rows, err, func(r scanner) (id int64, err error) { return id, r.Scan(&id) })
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -73,6 +75,31 @@ func (s *Store) RenewLeases(ctx context.Context, worker string, ids []int64, unt
 		return 0, wrap(err, fmt.Sprintf("renew leases of %s", worker))
 	}
 	return int(n), nil
+}
+
+// pickClaims chooses the instances a claim takes: queued, due, of an active
+// task, highest priority then longest queued, within pool and per-task caps.
+func (s *Store) pickClaims(ctx context.Context, p *meta.ClaimParams, n time.Time) ([]int64, error) {
+	rows, err := s.w().QueryContext(ctx, `
+		SELECT i.id, i.project_id, i.task_id, i.pool, coalesce(json_extract(v.spec, '$.max_concurrent'), 0)
+		FROM instances i JOIN tasks t ON t.id = i.task_id JOIN task_versions v ON v.id = i.version_id
+		WHERE i.state = 'queued' AND (i.not_before IS NULL OR i.not_before <= ?) AND t.status = 'active'
+		ORDER BY i.priority DESC, i.queued_at, i.id LIMIT ?`, fmtTime(n), max(p.Limit*8, 256))
+	cands, err := collect(rows, err, func(r scanner) (c meta.ClaimCandidate, err error) {
+		return c, r.Scan(&c.ID, &c.ProjectID, &c.TaskID, &c.Pool, &c.MaxConcurrent)
+	})
+	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	rows, err = s.w().QueryContext(ctx, `
+		SELECT project_id, pool, task_id, count(*) FROM instances WHERE state = 'running' GROUP BY 1, 2, 3`)
+	running, err := collect(rows, err, func(r scanner) (c meta.RunningCount, err error) {
+		return c, r.Scan(&c.ProjectID, &c.Pool, &c.TaskID, &c.N)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return meta.PickClaims(cands, running, p.Pools, p.Limit), nil
 }
 
 func affected(res sql.Result, err error) (int64, error) {

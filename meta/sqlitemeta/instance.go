@@ -17,7 +17,7 @@ const instanceSelect = `
 	SELECT i.id, i.project_id, i.task_id, t.name, i.version_id, v.version, i.bizdate, i.hour, i.state,
 		i.trigger_kind, i.priority, i.pool, i.attempt, i.params, i.created_by, i.created_at, i.queued_at,
 		i.started_at, i.ended_at, i.duration_ms, i.rows_written, i.rendered, i.error, i.cpu_seconds,
-		i.worker, i.lease_until
+		i.worker, i.lease_until, i.not_before, i.unmet, i.deadline, i.period_start, i.period_end, i.backfill_id
 	FROM instances i
 	JOIN tasks t ON t.id = i.task_id
 	JOIN task_versions v ON v.id = i.version_id`
@@ -28,7 +28,8 @@ func scanInstance(r scanner) (*meta.Instance, error) {
 		&in.Hour, &in.State, &in.Trigger, &in.Priority, &in.Pool, &in.Attempt, jsonCol{&in.Params},
 		&in.CreatedBy, tm{&in.CreatedAt}, tmNull{&in.QueuedAt}, tmNull{&in.StartedAt}, tmNull{&in.EndedAt},
 		&in.DurationMs, &in.RowsWritten, &in.Rendered, &in.Error, &in.CPUSeconds, &in.Worker,
-		tmNull{&in.LeaseUntil})
+		tmNull{&in.LeaseUntil}, tmNull{&in.NotBefore}, &in.Unmet, tmNull{&in.Deadline}, tmNull{&in.PeriodStart},
+		tmNull{&in.PeriodEnd}, &in.BackfillID)
 	if err != nil {
 		return nil, err
 	}
@@ -154,13 +155,16 @@ func (s *Store) TransitionInstance(ctx context.Context, p *meta.TransitionParams
 		_, err = tx.w().ExecContext(ctx, `
 			UPDATE instances SET state = ?, attempt = ?, queued_at = ?, started_at = ?, ended_at = ?,
 				duration_ms = ?, rows_written = ?, rendered = ?, error = ?, cpu_seconds = ?,
-				worker = ?, lease_until = ?
+				worker = ?, lease_until = ?, not_before = ?
 			WHERE id = ?`,
 			in.State, in.Attempt, fmtTimePtr(in.QueuedAt), fmtTimePtr(in.StartedAt), fmtTimePtr(in.EndedAt),
 			in.DurationMs, in.RowsWritten, in.Rendered, in.Error, in.CPUSeconds,
-			in.Worker, fmtTimePtr(in.LeaseUntil), in.ID)
+			in.Worker, fmtTimePtr(in.LeaseUntil), fmtTimePtr(in.NotBefore), in.ID)
 		if err != nil {
 			return wrap(err, what)
+		}
+		if err := tx.followDeps(ctx, in.ID, was, in.State, n); err != nil {
+			return wrap(err, what+" downstream")
 		}
 		switch {
 		case was == meta.StateRunning:

@@ -1,0 +1,297 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// readPlan is how one source table is read: the columns, their
+// conversions and the primary key the chunks follow.
+type readPlan struct {
+	src    *source
+	shard  shard
+	exprs  []string    // select list
+	names  []string    // source column names, for dirty-record reasons
+	convs  []converter // one per select item
+	consts []driver.Value // values appended after the read columns (shard columns, constants)
+	pk     []int       // indexes into exprs of the key columns, in key order
+	where  string      // filter, already rendered
+	chunk  int
+	limit  *limiter
+}
+
+// batch is one chunk of converted rows, and the key of its last row.
+type batch struct {
+	shard int
+	rows  [][]driver.Value
+	dirty []dirtyRow
+	last  []any // primary key of the last row read; nil without a key
+	read  int64
+	bytes int64
+	done  bool // the shard has no more rows
+}
+
+// dirtyRow is a row that could not be converted.
+type dirtyRow struct {
+	reason string
+	record string
+}
+
+// limiter caps the read rate in rows and bytes per second.
+type limiter struct {
+	rows, bytes *rate.Limiter
+}
+
+func newLimiter(rowsPerSec int, bytesPerSec int64) *limiter {
+	l := &limiter{}
+	if rowsPerSec > 0 {
+		l.rows = rate.NewLimiter(rate.Limit(rowsPerSec), max(rowsPerSec, 1))
+	}
+	if bytesPerSec > 0 {
+		l.bytes = rate.NewLimiter(rate.Limit(bytesPerSec), int(max(bytesPerSec, 1<<16)))
+	}
+	return l
+}
+
+// wait blocks until n rows of b bytes may pass.
+func (l *limiter) wait(ctx context.Context, n int, b int64) error {
+	if l == nil {
+		return nil
+	}
+	if l.rows != nil {
+		for n > 0 {
+			step := min(n, l.rows.Burst())
+			if err := l.rows.WaitN(ctx, step); err != nil {
+				return err
+			}
+			n -= step
+		}
+	}
+	if l.bytes != nil {
+		for b > 0 {
+			step := min(b, int64(l.bytes.Burst()))
+			if err := l.bytes.WaitN(ctx, int(step)); err != nil {
+				return err
+			}
+			b -= step
+		}
+	}
+	return nil
+}
+
+// query builds the SELECT of one chunk after key values after.
+func (p *readPlan) query(after []any) (string, []any) {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	b.WriteString(strings.Join(p.exprs, ", "))
+	b.WriteString(" FROM ")
+	b.WriteString(p.src.quoteTable(p.shard))
+	var conds []string
+	if p.where != "" {
+		conds = append(conds, "("+p.where+")")
+	}
+	var args []any
+	keys := make([]string, len(p.pk))
+	for i, k := range p.pk {
+		keys[i] = p.exprs[k]
+	}
+	if len(p.pk) > 0 && after != nil {
+		ph := make([]string, len(after))
+		for i := range after {
+			ph[i] = p.src.placeholder(i + 1)
+		}
+		if len(keys) == 1 {
+			conds = append(conds, keys[0]+" > "+ph[0])
+		} else {
+			conds = append(conds, "("+strings.Join(keys, ", ")+") > ("+strings.Join(ph, ", ")+")")
+		}
+		args = after
+	}
+	if len(conds) > 0 {
+		b.WriteString(" WHERE ")
+		b.WriteString(strings.Join(conds, " AND "))
+	}
+	if len(p.pk) > 0 {
+		b.WriteString(" ORDER BY ")
+		b.WriteString(strings.Join(keys, ", "))
+		fmt.Fprintf(&b, " LIMIT %d", p.chunk)
+	}
+	return b.String(), args
+}
+
+// prepareConn sets the session so values come back in the forms the
+// converters expect: MySQL timestamps in UTC, Postgres intervals as ISO 8601.
+func (p *readPlan) prepareConn(ctx context.Context, conn *sql.Conn) error {
+	var stmts []string
+	switch p.src.dialect {
+	case "mysql":
+		stmts = []string{"SET time_zone = '+00:00'"}
+	case "postgres":
+		stmts = []string{"SET IntervalStyle = 'iso_8601'", "SET TimeZone = 'UTC'"}
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("source %s: %s: %w", p.src.name, s, err)
+		}
+	}
+	return nil
+}
+
+// run reads the shard from after on, sending one batch per chunk (or per
+// chunk rows when the table has no key), until done or ctx ends.
+func (p *readPlan) run(ctx context.Context, shardIdx int, after []any, out chan<- batch) error {
+	conn, err := p.src.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("source %s: connect: %w", p.src.name, err)
+	}
+	defer conn.Close()
+	if err := p.prepareConn(ctx, conn); err != nil {
+		return err
+	}
+	for {
+		q, args := p.query(after)
+		b, err := p.readChunk(ctx, conn, q, args, shardIdx, out)
+		if err != nil {
+			return err
+		}
+		if b.last != nil {
+			after = b.last
+		}
+		if b.done || len(p.pk) == 0 {
+			b.done = true
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return nil
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// readChunk runs one chunk query; without a key it streams the whole table,
+// sending full batches as it goes and returning the remainder.
+func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args []any, shardIdx int, out chan<- batch) (batch, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
+	}
+	defer rows.Close()
+	n := len(p.exprs)
+	raw := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	b := batch{shard: shardIdx}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
+		}
+		row, size, bad := p.convert(raw)
+		b.read++
+		b.bytes += size
+		if bad != nil {
+			b.dirty = append(b.dirty, *bad)
+		} else {
+			b.rows = append(b.rows, row)
+		}
+		if len(p.pk) > 0 {
+			b.last = keyOf(raw, p.pk, b.last)
+		} else if len(b.rows)+len(b.dirty) >= p.chunk {
+			if err := p.limit.wait(ctx, int(b.read), b.bytes); err != nil {
+				return batch{}, err
+			}
+			select {
+			case out <- b:
+			case <-ctx.Done():
+				return batch{}, ctx.Err()
+			}
+			b = batch{shard: shardIdx}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
+	}
+	if len(p.pk) > 0 && b.read < int64(p.chunk) {
+		b.done = true
+	}
+	if err := p.limit.wait(ctx, int(b.read), b.bytes); err != nil {
+		return batch{}, err
+	}
+	return b, nil
+}
+
+// keyOf copies the key values of a row into dst (reused), as values that
+// survive the next Scan and a JSON round trip.
+func keyOf(raw []any, pk []int, dst []any) []any {
+	if dst == nil {
+		dst = make([]any, len(pk))
+	}
+	for i, k := range pk {
+		switch v := raw[k].(type) {
+		case []byte:
+			dst[i] = string(v)
+		case time.Time:
+			dst[i] = v.UTC().Format("2006-01-02 15:04:05.999999")
+		default:
+			dst[i] = v
+		}
+	}
+	return dst
+}
+
+// convert turns one scanned row into target values; a failed conversion
+// returns the row as a dirty record instead.
+func (p *readPlan) convert(raw []any) ([]driver.Value, int64, *dirtyRow) {
+	row := make([]driver.Value, len(raw)+len(p.consts))
+	var size int64
+	for i, v := range raw {
+		switch x := v.(type) {
+		case nil:
+			size++
+			continue
+		case []byte:
+			size += int64(len(x))
+		case string:
+			size += int64(len(x))
+		default:
+			size += 8
+		}
+		c, err := p.convs[i](v)
+		if err != nil {
+			return nil, size, &dirtyRow{reason: fmt.Sprintf("column %s: %v", p.names[i], err), record: recordText(p.names, raw)}
+		}
+		row[i] = c
+	}
+	copy(row[len(raw):], p.consts)
+	return row, size, nil
+}
+
+// recordText renders a raw row for the dirty-record table.
+func recordText(names []string, raw []any) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, v := range raw {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if bs, ok := v.([]byte); ok {
+			v = string(bs)
+		}
+		fmt.Fprintf(&b, "%q: %q", names[i], fmt.Sprint(v))
+	}
+	b.WriteByte('}')
+	return b.String()
+}

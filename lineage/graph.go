@@ -1,0 +1,133 @@
+package lineage
+
+import (
+	"sort"
+
+	"github.com/kilnhq/kiln/meta"
+)
+
+// Graph is the lineage of a project: table edges (labelled with the task
+// that makes them) and column edges, indexed both ways.
+type Graph struct {
+	down, up map[string][]gEdge  // node -> neighbours; nodes are tables or table.col
+	writers  map[string][]string // table -> tasks writing it
+	readers  map[string][]string // table -> tasks reading it
+	tables   map[string]bool
+}
+
+type gEdge struct {
+	to   string
+	task string
+}
+
+// GraphNode is a node of a graph answer, at its distance from the start.
+type GraphNode struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind"` // table or column
+	Depth int    `json:"depth"`
+}
+
+// GraphEdge is an edge of a graph answer.
+type GraphEdge struct {
+	Source string `json:"source"`
+	Target string `json:"target"`
+	Task   string `json:"task,omitempty"`
+}
+
+// Subgraph is what the graph API returns.
+type Subgraph struct {
+	Nodes []GraphNode `json:"nodes"`
+	Edges []GraphEdge `json:"edges"`
+	// Tasks are the tasks that write the tables reached downstream (impact)
+	// or upstream.
+	Tasks []string `json:"tasks"`
+}
+
+// NewGraph builds the graph of a project's current task lineage.
+func NewGraph(ls []*meta.TaskLineage) *Graph {
+	g := &Graph{down: map[string][]gEdge{}, up: map[string][]gEdge{}, writers: map[string][]string{}, readers: map[string][]string{}, tables: map[string]bool{}}
+	for _, l := range ls {
+		for _, t := range l.Targets {
+			g.tables[t] = true
+			g.writers[t] = append(g.writers[t], l.TaskName)
+			for _, s := range l.Sources {
+				g.add(s, t, l.TaskName)
+			}
+		}
+		for _, s := range l.Sources {
+			g.tables[s] = true
+			g.readers[s] = append(g.readers[s], l.TaskName)
+		}
+		for _, e := range l.Columns {
+			g.add(e.Source, e.Target, l.TaskName)
+		}
+	}
+	return g
+}
+
+// AddEdge adds one edge (tables or columns) made by a task.
+func (g *Graph) AddEdge(src, dst, task string) { g.add(src, dst, task) }
+
+func (g *Graph) add(src, dst, task string) {
+	g.down[src] = append(g.down[src], gEdge{to: dst, task: task})
+	g.up[dst] = append(g.up[dst], gEdge{to: src, task: task})
+}
+
+// Writers are the tasks whose lineage writes a table.
+func (g *Graph) Writers(table string) []string { return g.writers[table] }
+
+// Readers are the tasks whose lineage reads a table.
+func (g *Graph) Readers(table string) []string { return g.readers[table] }
+
+// HasTable reports whether a table appears in any task's lineage.
+func (g *Graph) HasTable(t string) bool { return g.tables[t] }
+
+// Walk returns the nodes and edges reachable from node going "down" or
+// "up", at most depth edges away (depth <= 0: no limit). A table node walks
+// table edges; a column node (table.col, when it is no table) walks column
+// edges.
+func (g *Graph) Walk(node, dir string, depth int) *Subgraph {
+	adj := g.down
+	if dir == "up" {
+		adj = g.up
+	}
+	kind := "table"
+	if g.isColumn(node) {
+		kind = "column"
+	}
+	seen := map[string]int{node: 0}
+	out := &Subgraph{Nodes: []GraphNode{{ID: node, Kind: kind, Depth: 0}}, Edges: []GraphEdge{}, Tasks: []string{}}
+	tasks := map[string]bool{}
+	frontier := []string{node}
+	for d := 1; len(frontier) > 0 && (depth <= 0 || d <= depth); d++ {
+		var next []string
+		for _, n := range frontier {
+			for _, e := range adj[n] {
+				if g.isColumn(e.to) != (kind == "column") {
+					continue
+				}
+				src, dst := n, e.to
+				if dir == "up" {
+					src, dst = e.to, n
+				}
+				out.Edges = append(out.Edges, GraphEdge{Source: src, Target: dst, Task: e.task})
+				tasks[e.task] = true
+				if _, ok := seen[e.to]; !ok {
+					seen[e.to] = d
+					out.Nodes = append(out.Nodes, GraphNode{ID: e.to, Kind: kind, Depth: d})
+					next = append(next, e.to)
+				}
+			}
+		}
+		frontier = next
+	}
+	for t := range tasks {
+		out.Tasks = append(out.Tasks, t)
+	}
+	sort.Strings(out.Tasks)
+	return out
+}
+
+// isColumn tells a column node from a table node: tables are the names
+// that appear as sources or targets of some task.
+func (g *Graph) isColumn(n string) bool { return !g.tables[n] }

@@ -1,0 +1,240 @@
+package pgmeta
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kilnhq/kiln/meta"
+)
+
+var _ meta.QualityStore = (*Store)(nil)
+
+// DefaultQualityLimit is how many results ListQualityResults returns when no limit is given.
+const DefaultQualityLimit = 100
+
+// AddQualityResult records one rule run and sets its ID and time.
+func (s *Store) AddQualityResult(ctx context.Context, r *meta.QualityResult) error {
+	sample, err := jsonText(r.Sample)
+	if err != nil {
+		return fmt.Errorf("quality result sample: %w", err)
+	}
+	if r.Sample == nil {
+		sample = "[]"
+	}
+	at := now()
+	metric := r.Metric
+	err = s.q().QueryRow(ctx, `
+		INSERT INTO quality_results (project_id, task_name, instance_id, bizdate, table_name, rule, check_kind,
+			column_name, severity, metric, threshold, verdict, message, sample, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		r.ProjectID, r.Task, r.InstanceID, r.Bizdate, r.Table, r.Rule, string(r.Check), r.Column, string(r.Severity),
+		metric, r.Threshold, string(r.Verdict), r.Message, sample, ts(at)).Scan(&r.ID)
+	if err != nil {
+		return wrap(err, fmt.Sprintf("quality result of rule %s", r.Rule))
+	}
+	r.CreatedAt = at
+	return nil
+}
+
+// ListQualityResults lists results newest period first.
+func (s *Store) ListQualityResults(ctx context.Context, p *meta.ListQualityResultsParams) ([]*meta.QualityResult, error) {
+	var w where
+	if p.ProjectID != 0 {
+		w.add("project_id = $%d", p.ProjectID)
+	}
+	if p.Table != "" {
+		w.add("table_name = $%d", p.Table)
+	}
+	if p.Task != "" {
+		w.add("task_name = $%d", p.Task)
+	}
+	if p.Rule != "" {
+		w.add("rule = $%d", p.Rule)
+	}
+	if p.InstanceID != 0 {
+		w.add("instance_id = $%d", p.InstanceID)
+	}
+	if p.BizdateBefore != "" {
+		w.add("bizdate < $%d", p.BizdateBefore)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultQualityLimit
+	}
+	q := `SELECT id, project_id, task_name, instance_id, bizdate, table_name, rule, check_kind, column_name,
+		severity, metric, threshold, verdict, message, sample, created_at FROM quality_results` + w.sql() +
+		` ORDER BY bizdate DESC, id DESC LIMIT ` + w.next(limit)
+	rows, err := s.q().Query(ctx, q, w.args...)
+	rs, err := collect(rows, err, func(r scanner) (*meta.QualityResult, error) {
+		x := &meta.QualityResult{}
+		err := r.Scan(&x.ID, &x.ProjectID, &x.Task, &x.InstanceID, &x.Bizdate, &x.Table, &x.Rule, (*string)(&x.Check),
+			&x.Column, (*string)(&x.Severity), &x.Metric, &x.Threshold, (*string)(&x.Verdict), &x.Message,
+			jsonCol{&x.Sample}, tm{&x.CreatedAt})
+		return x, err
+	})
+	if err != nil {
+		return nil, wrap(err, "list quality results")
+	}
+	return rs, nil
+}
+
+// AddQualityRule saves a rule added through the API and sets its ID and time.
+func (s *Store) AddQualityRule(ctx context.Context, r *meta.StoredQualityRule) error {
+	body, err := jsonText(r.Rule)
+	if err != nil {
+		return err
+	}
+	at := now()
+	err = s.q().QueryRow(ctx, `
+		INSERT INTO quality_rules (project_id, task_name, rule, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, r.ProjectID, r.Rule.Task, body, r.CreatedBy, ts(at)).Scan(&r.ID)
+	if err != nil {
+		return wrap(err, fmt.Sprintf("quality rule %s", r.Rule.Name))
+	}
+	r.CreatedAt = at
+	return nil
+}
+
+// ListQualityRules lists a project's API rules by ID, of one task when task is set.
+func (s *Store) ListQualityRules(ctx context.Context, projectID int64, task string) ([]*meta.StoredQualityRule, error) {
+	q := `SELECT id, project_id, rule, created_by, created_at FROM quality_rules WHERE project_id = $1`
+	args := []any{projectID}
+	if task != "" {
+		q, args = q+` AND task_name = $2`, append(args, task)
+	}
+	rows, err := s.q().Query(ctx, q+` ORDER BY id`, args...)
+	rs, err := collect(rows, err, func(r scanner) (*meta.StoredQualityRule, error) {
+		x := &meta.StoredQualityRule{}
+		return x, r.Scan(&x.ID, &x.ProjectID, jsonCol{&x.Rule}, &x.CreatedBy, tm{&x.CreatedAt})
+	})
+	if err != nil {
+		return nil, wrap(err, "list quality rules")
+	}
+	return rs, nil
+}
+
+// DeleteQualityRule deletes an API rule of the project.
+func (s *Store) DeleteQualityRule(ctx context.Context, projectID, id int64) error {
+	res, err := s.q().Exec(ctx, `DELETE FROM quality_rules WHERE project_id = $1 AND id = $2`, projectID, id)
+	return mustAffect(res, err, fmt.Sprintf("quality rule %d", id))
+}
+
+var _ meta.AlertStore = (*Store)(nil)
+
+// CreateAlert saves a new alert and sets its ID.
+func (s *Store) CreateAlert(ctx context.Context, a *meta.Alert) error {
+	if a.FirstAt.IsZero() {
+		a.FirstAt = now()
+	}
+	if a.LastAt.IsZero() {
+		a.LastAt = a.FirstAt
+	}
+	a.State = cmpState(a.State)
+	a.Count = max(a.Count, 1)
+	err := s.q().QueryRow(ctx, `
+		INSERT INTO alerts (project_id, key, kind, task_name, bizdate, instance_id, tier, title, body, state, count,
+			escalated, first_at, last_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+		a.ProjectID, a.Key, a.Kind, a.Task, a.Bizdate, a.InstanceID, string(a.Tier), a.Title, a.Text, string(a.State),
+		a.Count, a.Escalated, ts(a.FirstAt), ts(a.LastAt)).Scan(&a.ID)
+	a.FirstAt, a.LastAt = a.FirstAt.UTC().Truncate(time.Microsecond), a.LastAt.UTC().Truncate(time.Microsecond)
+	return wrap(err, "alert "+a.Key)
+}
+
+func cmpState(s meta.AlertState) meta.AlertState {
+	if s == "" {
+		return meta.AlertOpen
+	}
+	return s
+}
+
+// TouchAlert counts a repeat of an alert and records an escalation.
+func (s *Store) TouchAlert(ctx context.Context, id int64, at time.Time, escalated bool) error {
+	res, err := s.q().Exec(ctx, `UPDATE alerts SET count = count + 1, last_at = $1, escalated = escalated OR $2 WHERE id = $3`,
+		ts(at), escalated, id)
+	return mustAffect(res, err, fmt.Sprintf("alert %d", id))
+}
+
+const alertCols = `id, project_id, key, kind, task_name, bizdate, instance_id, tier, title, body, state, count,
+	escalated, first_at, last_at, acked_by, acked_at`
+
+func scanAlert(r scanner) (*meta.Alert, error) {
+	a := &meta.Alert{}
+	err := r.Scan(&a.ID, &a.ProjectID, &a.Key, &a.Kind, &a.Task, &a.Bizdate, &a.InstanceID, (*string)(&a.Tier), &a.Title,
+		&a.Text, (*string)(&a.State), &a.Count, &a.Escalated, tm{&a.FirstAt}, tm{&a.LastAt}, &a.AckedBy, tmNull{&a.AckedAt})
+	return a, err
+}
+
+// GetAlert returns an alert by ID.
+func (s *Store) GetAlert(ctx context.Context, id int64) (*meta.Alert, error) {
+	a, err := scanAlert(s.q().QueryRow(ctx, `SELECT `+alertCols+` FROM alerts WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrap(err, fmt.Sprintf("alert %d", id))
+	}
+	return a, nil
+}
+
+// ListAlerts lists alerts newest first.
+func (s *Store) ListAlerts(ctx context.Context, p *meta.ListAlertsParams) ([]*meta.Alert, error) {
+	var w where
+	if p.ProjectID != 0 {
+		w.add("project_id = $%d", p.ProjectID)
+	}
+	if p.State != "" {
+		w.add("state = $%d", string(p.State))
+	}
+	if p.Key != "" {
+		w.add("key = $%d", p.Key)
+	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultQualityLimit
+	}
+	rows, err := s.q().Query(ctx, `SELECT `+alertCols+` FROM alerts`+w.sql()+` ORDER BY id DESC LIMIT `+w.next(limit), w.args...)
+	as, err := collect(rows, err, scanAlert)
+	if err != nil {
+		return nil, wrap(err, "list alerts")
+	}
+	return as, nil
+}
+
+// AckAlert acknowledges an alert of the project.
+func (s *Store) AckAlert(ctx context.Context, projectID, id int64, user string, at time.Time) (*meta.Alert, error) {
+	res, err := s.q().Exec(ctx, `UPDATE alerts SET state = 'acked', acked_by = $1, acked_at = $2 WHERE project_id = $3 AND id = $4`,
+		user, ts(at), projectID, id)
+	if err := mustAffect(res, err, fmt.Sprintf("alert %d", id)); err != nil {
+		return nil, err
+	}
+	return s.GetAlert(ctx, id)
+}
+
+// AddSilence saves a silence and sets its ID and time.
+func (s *Store) AddSilence(ctx context.Context, x *meta.Silence) error {
+	at := now()
+	err := s.q().QueryRow(ctx, `
+		INSERT INTO silences (project_id, task_name, kind, until, reason, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		x.ProjectID, x.Task, x.Kind, ts(x.Until), x.Reason, x.CreatedBy, ts(at)).Scan(&x.ID)
+	x.CreatedAt, x.Until = at, x.Until.UTC().Truncate(time.Microsecond)
+	return wrap(err, "silence")
+}
+
+// ListSilences lists a project's silences in force at time at, by ID.
+func (s *Store) ListSilences(ctx context.Context, projectID int64, at time.Time) ([]*meta.Silence, error) {
+	rows, err := s.q().Query(ctx, `SELECT id, project_id, task_name, kind, until, reason, created_by, created_at
+		FROM silences WHERE project_id = $1 AND until > $2 ORDER BY id`, projectID, ts(at))
+	xs, err := collect(rows, err, func(r scanner) (*meta.Silence, error) {
+		x := &meta.Silence{}
+		return x, r.Scan(&x.ID, &x.ProjectID, &x.Task, &x.Kind, tm{&x.Until}, &x.Reason, &x.CreatedBy, tm{&x.CreatedAt})
+	})
+	if err != nil {
+		return nil, wrap(err, "list silences")
+	}
+	return xs, nil
+}
+
+// DeleteSilence ends a silence of the project.
+func (s *Store) DeleteSilence(ctx context.Context, projectID, id int64) error {
+	res, err := s.q().Exec(ctx, `DELETE FROM silences WHERE project_id = $1 AND id = $2`, projectID, id)
+	return mustAffect(res, err, fmt.Sprintf("silence %d", id))
+}
