@@ -360,4 +360,3 @@ func (p *plan) colList() string {
 	}
 	return strings.Join(names, ", ")
 }
-

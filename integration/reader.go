@@ -16,12 +16,12 @@ import (
 type readPlan struct {
 	src    *source
 	shard  shard
-	exprs  []string    // select list
-	names  []string    // source column names, for dirty-record reasons
-	convs  []converter // one per select item
+	exprs  []string       // select list
+	names  []string       // source column names, for dirty-record reasons
+	convs  []converter    // one per select item
 	consts []driver.Value // values appended after the read columns (shard columns, constants)
-	pk     []int       // indexes into exprs of the key columns, in key order
-	where  string      // filter, already rendered
+	pk     []int          // indexes into exprs of the key columns, in key order
+	where  string         // filter, already rendered
 	chunk  int
 	limit  *limiter
 }

@@ -82,7 +82,6 @@ type run struct {
 	job     *runner.Job
 	m       *Metrics
 	lastLog time.Time
-	start   time.Time
 }
 
 func (r *run) progress() {

@@ -22,7 +22,7 @@ var (
 	typesByExt = map[string][]meta.TaskType{".sql": sqlTypes, ".sh": {meta.TaskShell}, ".py": {meta.TaskPython}}
 )
 
-const allTaskTypes = "sql_model, sql_script, shell, python or sync"
+const allTaskTypes = "sql_model, sql_script, shell or python"
 
 // DefaultPartitionValue is the period value a partitioned model replaces
 // when the task names none.
