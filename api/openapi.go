@@ -19,6 +19,7 @@ func (s *Server) registerRoutes() {
 	s.registerQueryRoutes()
 	s.registerQualityRoutes()
 	s.registerLineageRoutes()
+	s.registerOpsRoutes()
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -47,6 +47,8 @@ func (s *Server) registerQueryRoutes() {
 		summary: "Stream a query's whole result as CSV, XLSX or Parquet", produces: "application/octet-stream",
 		scope: scopeProject, act: meta.ActQuery, in: DownloadRequest{}, h: s.download})
 	s.registerSavedQueryRoutes()
+	s.registerQueryAccessRoutes()
+	s.registerDataAPIRoutes()
 }
 
 // queryError maps the query service's errors to API errors.
@@ -58,6 +60,10 @@ func queryError(err error) error {
 		return &Error{Status: http.StatusConflict, Code: "not_finished", Message: "the query is still running; poll its status and read rows once it succeeded"}
 	case errors.Is(err, query.ErrFormat):
 		return badRequest("%v", err)
+	case errors.Is(err, query.ErrTableForbidden):
+		return &Error{Status: http.StatusForbidden, Code: "table_forbidden", Message: err.Error()}
+	case errors.Is(err, query.ErrSensitive):
+		return &Error{Status: http.StatusForbidden, Code: "sensitive_column", Message: err.Error()}
 	}
 	return err
 }
@@ -66,12 +72,13 @@ func queryError(err error) error {
 // sensitive masking) that checks and rewrites SQL for this user.
 func (s *Server) queryRequest(c *call, engineName, sql string) *query.Request {
 	return &query.Request{Project: c.project, User: c.user.Name, Engine: engineName, SQL: sql,
-		Prepare: func(ctx context.Context, eng engine.Engine, sql string) (string, error) {
+		Prepare: func(ctx context.Context, eng engine.Engine, sql string) (*query.Prepared, error) {
 			if s.guard == nil {
-				return sql, nil
+				return &query.Prepared{SQL: sql}, nil
 			}
 			return s.guard.Prepare(ctx, c.project, c.user, c.role, eng, sql)
-		}}
+		},
+		OnFinish: func(run *meta.QueryRun, p *query.Prepared) { s.auditSensitive(c, "query", run, p) }}
 }
 
 func (s *Server) submitQuery(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -204,7 +211,9 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 	w.Header().Set("Content-Disposition", `attachment; filename="result.`+req.Format+`"`)
 	w.Header().Set("Trailer", errorTrailer)
 	sw := &startedWriter{w: w}
-	n, err := s.query.Download(r.Context(), s.queryRequest(c, req.Engine, req.SQL), req.Format, sw)
+	qr := s.queryRequest(c, req.Engine, req.SQL)
+	qr.OnFinish = func(run *meta.QueryRun, p *query.Prepared) { s.auditSensitive(c, "download", run, p) }
+	n, err := s.query.Download(r.Context(), qr, req.Format, sw)
 	s.audit(r.Context(), c.user, c.project.ID, "query.download", req.Format, truncate(req.SQL, 2000))
 	if err != nil && !sw.started {
 		w.Header().Del("Content-Disposition")
@@ -212,8 +221,8 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 		if errors.As(err, &ae) {
 			return ae
 		}
-		if errors.Is(err, query.ErrFormat) {
-			return queryError(err)
+		if qe := queryError(err); qe != err {
+			return qe
 		}
 		return &Error{Status: http.StatusBadRequest, Code: "sql_error", Message: err.Error()}
 	}
@@ -228,5 +237,5 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, c *call) error
 // read is refused (an *Error with status 403 naming it), and sensitive
 // columns are masked by rewriting the SQL.
 type QueryGuard interface {
-	Prepare(ctx context.Context, p *meta.Project, u *meta.User, role meta.Role, eng engine.Engine, sql string) (string, error)
+	Prepare(ctx context.Context, p *meta.Project, u *meta.User, role meta.Role, eng engine.Engine, sql string) (*query.Prepared, error)
 }

@@ -19,12 +19,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kilnhq/kiln/auth"
+	"github.com/kilnhq/kiln/dataapi"
 	"github.com/kilnhq/kiln/engine"
 	"github.com/kilnhq/kiln/events"
 	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/logstore"
 	"github.com/kilnhq/kiln/meta"
 	"github.com/kilnhq/kiln/query"
+	"github.com/kilnhq/kiln/scheduler"
 	"github.com/kilnhq/kiln/secret"
 )
 
@@ -78,6 +80,7 @@ type Server struct {
 	query      *query.Service
 	queryStore meta.QueryStore
 	guard      QueryGuard
+	dataAPI    *dataapi.Service
 
 	mux     *http.ServeMux
 	routes  []*route
@@ -87,6 +90,7 @@ type Server struct {
 	quality meta.QualityStore
 	alerts  meta.AlertStore
 	lineage *lineage.Service
+	ops     *scheduler.Ops
 }
 
 // Deps are what a Server is built from.
@@ -103,11 +107,15 @@ type Deps struct {
 	Query      *query.Service
 	QueryStore meta.QueryStore
 	Guard      QueryGuard
+	// DataAPI publishes and serves data APIs (nil: its routes are off).
+	DataAPI *dataapi.Service
 	// Quality and Alerts keep quality rules and results, alerts and silences.
 	Quality meta.QualityStore
 	Alerts  meta.AlertStore
 	// Lineage serves lineage and the data map (nil: its routes are off).
 	Lineage *lineage.Service
+	// Ops are the scheduler's ops actions (nil: the ops routes are off).
+	Ops *scheduler.Ops
 }
 
 // New returns a Server with every route registered.
@@ -117,11 +125,12 @@ func New(cfg Config, d Deps) *Server {
 	cfg.FollowPoll = cmp.Or(cfg.FollowPoll, DefaultFollowPoll)
 	s := &Server{cfg: cfg, store: d.Store, auth: &auth.Authenticator{Store: d.Store}, engines: d.Engines,
 		logs: d.Logs, box: d.Box, bus: d.Bus, disp: d.Dispatcher, log: d.Log,
-		query: d.Query, queryStore: d.QueryStore, guard: d.Guard,
+		query: d.Query, queryStore: d.QueryStore, guard: d.Guard, dataAPI: d.DataAPI,
 		mux: http.NewServeMux(), ready: make(chan struct{})}
 	s.metrics = newMetrics(d.Registry)
 	s.quality, s.alerts = d.Quality, d.Alerts
 	s.lineage = d.Lineage
+	s.ops = d.Ops
 	s.registerRoutes()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	gatherer := d.Gatherer

@@ -99,3 +99,56 @@ func (s *Service) Metrics(ctx context.Context, apiID, appID int64, window time.D
 	m.P50Ms, m.P95Ms = pct(0.50), pct(0.95)
 	return m, nil
 }
+
+// GrantApp lets an app call an API, at once.
+func (s *Service) GrantApp(ctx context.Context, appID, apiID int64) error {
+	if err := s.store.GrantDataApp(ctx, appID, apiID); err != nil {
+		return err
+	}
+	return s.Reload(ctx)
+}
+
+// RotateApp gives an app a new token (and a new signing secret when sign),
+// with a new expiry (nil: none); the old token stops working at once.
+func (s *Service) RotateApp(ctx context.Context, app *meta.DataApp, sign bool, expiresAt *time.Time) (*NewApp, error) {
+	tok, hash, err := auth.NewToken()
+	if err != nil {
+		return nil, err
+	}
+	p := &meta.RotateDataAppParams{ID: app.ID, TokenHash: hash, ExpiresAt: expiresAt}
+	out := &NewApp{App: app, Token: tok}
+	if sign {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		out.Secret = hex.EncodeToString(b)
+		if p.SecretEnc, err = s.box.Seal(out.Secret); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.store.RotateDataApp(ctx, p); err != nil {
+		return nil, err
+	}
+	app.ExpiresAt = expiresAt
+	return out, s.Reload(ctx)
+}
+
+// APIs lists a project's data APIs.
+func (s *Service) APIs(ctx context.Context, projectID int64) ([]*meta.DataAPI, error) {
+	return s.store.ListDataAPIs(ctx, projectID)
+}
+
+// Apps lists a project's apps with their grants.
+func (s *Service) Apps(ctx context.Context, projectID int64) ([]*meta.DataApp, error) {
+	return s.store.ListDataApps(ctx, projectID)
+}
+
+// Versions lists an API's versions, newest first.
+func (s *Service) Versions(ctx context.Context, apiID int64) ([]*meta.DataAPIVersion, error) {
+	return s.store.ListDataAPIVersions(ctx, apiID)
+}
+
+// Calls returns the call log (flushed first).
+func (s *Service) Calls(ctx context.Context, p *meta.ListDataAPICallsParams) ([]*meta.DataAPICall, error) {
+	s.flushCalls(ctx)
+	return s.store.ListDataAPICalls(ctx, p)
+}

@@ -28,6 +28,8 @@ type DataAPIStore interface {
 	// GrantDataApp lets an app call an API (idempotent).
 	GrantDataApp(ctx context.Context, appID, apiID int64) error
 	DeleteDataApp(ctx context.Context, id int64) error
+	// RotateDataApp replaces an app's token hash, sealed secret and expiry.
+	RotateDataApp(ctx context.Context, p *RotateDataAppParams) error
 
 	// AddDataAPICalls appends entries to the call log.
 	AddDataAPICalls(ctx context.Context, calls []*DataAPICall) error
@@ -82,6 +84,14 @@ type DataApp struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
 	APIs      []int64    `json:"apis"` // IDs of the APIs it may call
 	CreatedAt time.Time  `json:"created_at"`
+}
+
+// RotateDataAppParams are an app's new credentials.
+type RotateDataAppParams struct {
+	ID        int64
+	TokenHash string
+	SecretEnc []byte
+	ExpiresAt *time.Time
 }
 
 // DataAPICall is one entry of the call log.

@@ -22,6 +22,9 @@ type Config struct {
 	// Pools caps how many instances of the project's tasks run at once per
 	// pool; a pool not named here is unlimited, except DuckDBPool.
 	Pools map[string]int `json:"pools,omitempty"`
+	// Sensitive lists "table.column"s masked in ad-hoc query results for
+	// members who may not unmask (see docs/query.md).
+	Sensitive []string `json:"sensitive,omitempty"`
 }
 
 // DuckDBPool is the pool of SQL tasks on the embedded warehouse that name
@@ -73,10 +76,11 @@ const (
 	ActQuery         Action = "query"          // ad-hoc SQL
 	ActWrite         Action = "write"          // change tasks, apply projects
 	ActManageMembers Action = "manage_members" // add and remove members
+	ActUnmask        Action = "unmask"         // see sensitive columns unmasked in queries
 )
 
 var allowed = map[Role][]Action{
-	RoleOwner:     {ActRead, ActRun, ActQuery, ActWrite, ActManageMembers},
+	RoleOwner:     {ActRead, ActRun, ActQuery, ActWrite, ActManageMembers, ActUnmask},
 	RoleDeveloper: {ActRead, ActRun, ActQuery, ActWrite},
 	RoleOperator:  {ActRead, ActRun, ActQuery},
 	RoleViewer:    {ActRead},

@@ -61,8 +61,9 @@ func readProjectFile(src string, probs *problems) *projectFile {
 			p.Config.Params, pf.paramAt = d.textMap("params", v)
 			checkParamNames(d, "params", v)
 		},
-		"defaults": func(_, v ast.Node) { pf.readDefaults(d, v) },
-		"alerts":   func(_, v ast.Node) { p.Config.Alerts = readAlerts(d, v) },
+		"defaults":  func(_, v ast.Node) { pf.readDefaults(d, v) },
+		"alerts":    func(_, v ast.Node) { p.Config.Alerts = readAlerts(d, v) },
+		"sensitive": func(_, v ast.Node) { p.Config.Sensitive = readSensitive(d, v) },
 		"task_dirs": func(_, v ast.Node) {
 			pf.taskDirs, pf.taskDirsAbsent = d.list("task_dirs", v), false
 		},

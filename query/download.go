@@ -39,7 +39,7 @@ func (s *Service) Download(ctx context.Context, req *Request, format string, w i
 	default:
 		return 0, fmt.Errorf("%w %q: want csv, xlsx or parquet", ErrFormat, format)
 	}
-	eng, sql, err := s.prepare(ctx, req)
+	eng, prep, err := s.prepare(ctx, req)
 	if err != nil {
 		return 0, err
 	}
@@ -49,7 +49,7 @@ func (s *Service) Download(ctx context.Context, req *Request, format string, w i
 	}
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	n, err := s.download(dctx, eng, sql, format, w)
+	n, err := s.download(dctx, eng, prep.SQL, format, w)
 	fin := &meta.FinishQueryRunParams{ID: run.ID, Status: meta.QuerySucceeded, EndedAt: time.Now(), Rows: n}
 	switch {
 	case err == nil:
@@ -62,6 +62,10 @@ func (s *Service) Download(ctx context.Context, req *Request, format string, w i
 	}
 	if ferr := s.store.FinishQueryRun(context.WithoutCancel(ctx), fin); ferr != nil {
 		s.log.Error("record download", "query", run.ID, "err", ferr)
+	}
+	if req.OnFinish != nil {
+		run.Status, run.Rows, run.Error = fin.Status, fin.Rows, fin.Error
+		req.OnFinish(run, prep)
 	}
 	return n, err
 }

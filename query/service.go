@@ -74,6 +74,8 @@ type Service struct {
 
 type job struct {
 	run    meta.QueryRun // guarded by Service.mu once started
+	req    *Request
+	prep   *Prepared
 	cancel context.CancelFunc
 	done   chan struct{}
 	index  []int64
@@ -106,7 +108,10 @@ type Request struct {
 	SQL     string
 	// Prepare, when set, may rewrite the SQL for the engine (masking) and
 	// refuse it (table grants) before it runs.
-	Prepare func(ctx context.Context, eng engine.Engine, sql string) (string, error)
+	Prepare func(ctx context.Context, eng engine.Engine, sql string) (*Prepared, error)
+	// OnFinish, when set, is called once the run (or download) has ended,
+	// with what Prepare returned (the sensitive-access audit).
+	OnFinish func(run *meta.QueryRun, p *Prepared)
 }
 
 // Status is a run as a client sees it.
@@ -117,7 +122,7 @@ type Status struct {
 
 // Submit starts a query in the background and returns its run at once.
 func (s *Service) Submit(ctx context.Context, req *Request) (*Status, error) {
-	eng, sql, err := s.prepare(ctx, req)
+	eng, prep, err := s.prepare(ctx, req)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +133,7 @@ func (s *Service) Submit(ctx context.Context, req *Request) (*Status, error) {
 	}
 	s.perUser[req.User]++
 	s.mu.Unlock()
-	j := &job{done: make(chan struct{})}
+	j := &job{done: make(chan struct{}), req: req, prep: prep}
 	j.run = meta.QueryRun{ProjectID: req.Project.ID, UserName: req.User, Engine: eng.Name(), SQL: req.SQL}
 	if err := s.store.CreateQueryRun(ctx, &j.run); err != nil {
 		s.release(req.User)
@@ -140,26 +145,26 @@ func (s *Service) Submit(ctx context.Context, req *Request) (*Status, error) {
 	s.jobs[j.run.ID] = j
 	st := s.statusLocked(j)
 	s.mu.Unlock()
-	go s.execute(runCtx, j, eng, sql)
+	go s.execute(runCtx, j, eng, prep.SQL)
 	return st, nil
 }
 
-func (s *Service) prepare(ctx context.Context, req *Request) (engine.Engine, string, error) {
+func (s *Service) prepare(ctx context.Context, req *Request) (engine.Engine, *Prepared, error) {
 	name := cmp.Or(req.Engine, req.Project.DefaultEngine)
 	if name == "" {
-		return nil, "", fmt.Errorf("name an engine: project %s has no default engine", req.Project.Name)
+		return nil, nil, fmt.Errorf("name an engine: project %s has no default engine", req.Project.Name)
 	}
 	eng, err := s.engines.Engine(ctx, req.Project.ID, name)
 	if err != nil {
-		return nil, "", err
+		return nil, nil, err
 	}
-	sql := req.SQL
+	prep := &Prepared{SQL: req.SQL}
 	if req.Prepare != nil {
-		if sql, err = req.Prepare(ctx, eng, sql); err != nil {
-			return nil, "", err
+		if prep, err = req.Prepare(ctx, eng, req.SQL); err != nil {
+			return nil, nil, err
 		}
 	}
-	return eng, sql, nil
+	return eng, prep, nil
 }
 
 func (s *Service) release(user string) {
@@ -194,9 +199,13 @@ func (s *Service) execute(ctx context.Context, j *job, eng engine.Engine, sql st
 	j.run.Status, j.run.Rows, j.run.Truncated, j.run.Error = fin.Status, fin.Rows, fin.Truncated, fin.Error
 	end := fin.EndedAt.UTC()
 	j.run.EndedAt = &end
+	run := j.run
 	s.mu.Unlock()
 	if err := s.store.FinishQueryRun(context.Background(), fin); err != nil {
 		s.log.Error("record query run", "query", j.run.ID, "err", err)
+	}
+	if j.req.OnFinish != nil {
+		j.req.OnFinish(&run, j.prep)
 	}
 }
 

@@ -71,6 +71,7 @@ type backfillScope struct {
 	from, to string
 	order    map[string]int // bizdate → rank in run order
 	dryRun   bool
+	held     bool // instances start held for the backfill gate
 }
 
 // Plan plans every scheduled task's periods firing from now to the end of
@@ -125,13 +126,13 @@ func (r *run) lookup(n *node, per Period) (*meta.PlanRef, error) {
 	if ref, ok := r.known[k]; ok {
 		return ref, nil
 	}
-	if r.bf == nil && per.Start.After(r.now.Add(-72*time.Hour)) && per.Start.Before(r.now.Add(72*time.Hour)) {
+	if r.bf != nil {
+		return nil, nil // a new backfill: none of its instances exist yet
+	}
+	if per.Start.After(r.now.Add(-72*time.Hour)) && per.Start.Before(r.now.Add(72*time.Hour)) {
 		return nil, nil // the preload covers it: there is none
 	}
 	p := &meta.ListPeriodParams{TaskIDs: []int64{n.task.ID}, From: per.Start, To: per.End, Trigger: r.trigger}
-	if r.bf != nil {
-		p.BackfillID = r.bf.id
-	}
 	refs, err := r.ss.ListPeriodInstances(r.ctx, p)
 	if err != nil {
 		return nil, err
@@ -239,6 +240,9 @@ func (r *run) params(n *node, per Period) *meta.PlanInstanceParams {
 	}
 	if r.bf != nil {
 		p.BackfillID, p.NotBefore, p.CreatedBy = r.bf.id, r.now, "backfill"
+		if r.bf.held {
+			p.NotBefore = meta.HeldUntil
+		}
 		p.Priority = prio + BackfillPriority - r.bf.order[per.Bizdate]
 		p.Deadline = nil
 	}

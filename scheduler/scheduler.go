@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kilnhq/kiln/events"
 	"github.com/kilnhq/kiln/meta"
 )
 
@@ -38,7 +39,15 @@ type Config struct {
 	LeaseTTL time.Duration
 	// MaxSleep bounds how long the promotion loop sleeps without a wake.
 	MaxSleep time.Duration
+	// GateInterval is how often the leader runs the backfill gate and the
+	// deadline watcher (the gate also runs when poked).
+	GateInterval time.Duration
+	// Bus receives instance.late events; nil: none are published.
+	Bus *events.Bus
 }
+
+// DefaultGateInterval is how often the backfill gate looks when not poked.
+const DefaultGateInterval = 500 * time.Millisecond
 
 // Waker is told when instances were queued: the worker.
 type Waker interface{ Wake() }
@@ -52,7 +61,7 @@ type Scheduler struct {
 	wake    Waker
 	log     *slog.Logger
 
-	kick, poke chan struct{}
+	kick, poke, gate chan struct{}
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	mu         sync.Mutex
@@ -70,16 +79,18 @@ func New(cfg Config, store meta.Store, wake Waker, log *slog.Logger) (*Scheduler
 	cfg.PlanInterval = cmp.Or(cfg.PlanInterval, DefaultPlanInterval)
 	cfg.LeaseTTL = cmp.Or(cfg.LeaseTTL, DefaultLeaseTTL)
 	cfg.MaxSleep = cmp.Or(cfg.MaxSleep, DefaultMaxSleep)
+	cfg.GateInterval = cmp.Or(cfg.GateInterval, DefaultGateInterval)
 	return &Scheduler{cfg: cfg, store: store, ss: ss, Planner: NewPlanner(store, log), wake: wake, log: log,
-		kick: make(chan struct{}, 1), poke: make(chan struct{}, 1)}, nil
+		kick: make(chan struct{}, 1), poke: make(chan struct{}, 1), gate: make(chan struct{}, 1)}, nil
 }
 
 // Start runs the planning and promotion loops until Stop.
 func (s *Scheduler) Start(ctx context.Context) error {
 	ctx, s.cancel = context.WithCancel(ctx)
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go func() { defer s.wg.Done(); s.planLoop(ctx) }()
 	go func() { defer s.wg.Done(); s.promoteLoop(ctx) }()
+	go func() { defer s.wg.Done(); s.opsLoop(ctx) }()
 	return nil
 }
 
@@ -97,6 +108,10 @@ func (s *Scheduler) Stop() {
 func (s *Scheduler) Replan() {
 	select {
 	case s.kick <- struct{}{}:
+	default:
+	}
+	select {
+	case s.gate <- struct{}{}:
 	default:
 	}
 }
@@ -183,6 +198,46 @@ func (s *Scheduler) promoteLoop(ctx context.Context) {
 			}
 		case <-s.poke:
 			t.Stop()
+		}
+	}
+}
+
+// opsLoop runs, in the leader only, the backfill gate and the deadline
+// watcher: one process releases periods, so Parallel holds across processes.
+func (s *Scheduler) opsLoop(ctx context.Context) {
+	ops, ok := s.store.(meta.OpsStore)
+	if !ok {
+		return
+	}
+	t := time.NewTicker(s.cfg.GateInterval)
+	defer t.Stop()
+	var lastLate time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.gate:
+		}
+		if !s.Leader() {
+			continue
+		}
+		now := time.Now().UTC()
+		n, err := ReleaseBackfills(ctx, ops, now)
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("backfill gate", "err", err)
+		}
+		if n > 0 {
+			s.Poke()
+			if s.wake != nil {
+				s.wake.Wake()
+			}
+		}
+		if s.cfg.Bus != nil && now.Sub(lastLate) >= 5*time.Second {
+			lastLate = now
+			if _, err := ReportLate(ctx, ops, s.cfg.Bus, now); err != nil && ctx.Err() == nil {
+				s.log.Warn("deadline watcher", "err", err)
+			}
 		}
 	}
 }

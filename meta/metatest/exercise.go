@@ -96,6 +96,7 @@ var suite = []struct {
 	{"Quality", qualityCases},
 	{"Query", queryCases},
 	{"Lineage", lineageCases},
+	{"Catalog", catalogCases},
 	{"Settings", []testCase{{"GetPut", settingsGetPut}}},
 	{"InTx", []testCase{{"Commit", inTxCommit}, {"Rollback", inTxRollback}, {"Nested", inTxNested}, {"Panic", inTxPanic}}},
 }

@@ -160,7 +160,17 @@ func dataApps(f *fixture) {
 	if err := ds.CreateDataApp(f.ctx, &meta.DataApp{ProjectID: p.ID, Name: "crm", TokenHash: "h3"}); !errors.Is(err, meta.ErrConflict) {
 		t.Errorf("duplicate app name: %v", err)
 	}
+	later := exp.Add(time.Hour)
+	must(t, ds.RotateDataApp(f.ctx, &meta.RotateDataAppParams{ID: a.ID, TokenHash: "h9", ExpiresAt: &later}))
+	apps, err = ds.ListDataApps(f.ctx, p.ID)
+	must(t, err)
+	if apps[1].TokenHash != "h9" || len(apps[1].SecretEnc) != 0 || !apps[1].ExpiresAt.Equal(later) || len(apps[1].APIs) != 1 {
+		t.Errorf("rotated app = %+v", apps[1])
+	}
 	must(t, ds.DeleteDataApp(f.ctx, a.ID))
+	if err := ds.RotateDataApp(f.ctx, &meta.RotateDataAppParams{ID: a.ID, TokenHash: "h10"}); !errors.Is(err, meta.ErrNotFound) {
+		t.Errorf("rotate a deleted app: %v", err)
+	}
 	if err := ds.DeleteDataApp(f.ctx, a.ID); !errors.Is(err, meta.ErrNotFound) {
 		t.Errorf("delete twice: %v", err)
 	}

@@ -205,3 +205,14 @@ func (s *Store) ListDataAPICalls(ctx context.Context, p *meta.ListDataAPICallsPa
 	})
 	return out, wrap(err, "list data api calls")
 }
+
+// RotateDataApp implements meta.DataAPIStore.
+func (s *Store) RotateDataApp(ctx context.Context, p *meta.RotateDataAppParams) error {
+	var exp any
+	if p.ExpiresAt != nil {
+		exp = qTime(*p.ExpiresAt)
+	}
+	res, err := s.q().Exec(ctx, `UPDATE data_apps SET token_hash = $1, secret_enc = $2, expires_at = $3 WHERE id = $4`,
+		p.TokenHash, p.SecretEnc, exp, p.ID)
+	return mustAffect(res, err, fmt.Sprintf("data app %d", p.ID))
+}

@@ -71,6 +71,9 @@ func (s *Store) ListQualityResults(ctx context.Context, p *meta.ListQualityResul
 		err := r.Scan(&x.ID, &x.ProjectID, &x.Task, &x.InstanceID, &x.Bizdate, &x.Table, &x.Rule, (*string)(&x.Check),
 			&x.Column, (*string)(&x.Severity), &x.Metric, &x.Threshold, (*string)(&x.Verdict), &x.Message,
 			jsonCol{&x.Sample}, tm{&x.CreatedAt})
+		if len(x.Sample) == 0 {
+			x.Sample = nil // stored as [] either way
+		}
 		return x, err
 	})
 	if err != nil {

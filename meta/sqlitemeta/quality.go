@@ -81,6 +81,9 @@ func (s *Store) ListQualityResults(ctx context.Context, p *meta.ListQualityResul
 		err := r.Scan(&x.ID, &x.ProjectID, &x.Task, &x.InstanceID, &x.Bizdate, &x.Table, &x.Rule, (*string)(&x.Check),
 			&x.Column, (*string)(&x.Severity), &metric, &x.Threshold, (*string)(&x.Verdict), &x.Message,
 			jsonCol{&x.Sample}, tm{&x.CreatedAt})
+		if len(x.Sample) == 0 {
+			x.Sample = nil // stored as [] either way
+		}
 		if metric.Valid {
 			x.Metric = &metric.Float64
 		}
