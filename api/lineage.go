@@ -1,10 +1,13 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/kilnhq/kiln/catalog"
 	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/meta"
 )
@@ -21,6 +24,13 @@ type TablePage struct {
 	Downstream *lineage.Subgraph  `json:"downstream"`
 	Columns    []ColumnLineage    `json:"columns"`
 	Updates    []*meta.TableWrite `json:"updates"`
+	// Catalog is what the crawler found: columns with types and comments,
+	// size, owner, layer, partitions (nil when it has not seen the table).
+	Catalog *meta.CatalogTable `json:"catalog,omitempty"`
+	// Changes are the schema changes seen between crawls, newest first.
+	Changes []*meta.CatalogChange `json:"changes"`
+	// QueriedBy are the people who queried the table in the last 30 days.
+	QueriedBy []catalog.Use `json:"queried_by"`
 }
 
 // TableProducer is a task that writes a table.
@@ -116,11 +126,16 @@ func (s *Server) tablePage(w http.ResponseWriter, r *http.Request, c *call) erro
 	if err != nil {
 		return err
 	}
-	if !g.HasTable(table) && len(updates) == 0 {
+	cat, changes, uses, err := s.tableCatalog(r.Context(), c.project, table)
+	if err != nil {
+		return err
+	}
+	if !g.HasTable(table) && len(updates) == 0 && cat == nil {
 		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "table " + table + " is in no task's lineage and was never written"}
 	}
 	page := &TablePage{Table: table, Readers: nonNil(g.Readers(table)), Producers: []TableProducer{}, Columns: []ColumnLineage{},
-		Upstream: g.Walk(table, "up", depth), Downstream: g.Walk(table, "down", depth), Updates: nonNil(updates)}
+		Upstream: g.Walk(table, "up", depth), Downstream: g.Walk(table, "down", depth), Updates: nonNil(updates),
+		Catalog: cat, Changes: nonNil(changes), QueriedBy: nonNil(uses)}
 	cols := map[string][]string{}
 	var order []string
 	for _, l := range ls {
@@ -148,4 +163,22 @@ func (s *Server) tablePage(w http.ResponseWriter, r *http.Request, c *call) erro
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil
+}
+
+// tableCatalog is what the catalog knows of a table: its entry, its schema
+// changes and who queried it in the last 30 days.
+func (s *Server) tableCatalog(ctx context.Context, p *meta.Project, table string) (*meta.CatalogTable, []*meta.CatalogChange, []catalog.Use, error) {
+	if s.catalog == nil {
+		return nil, nil, nil, nil
+	}
+	t, err := s.catalog.Find(ctx, p.ID, table)
+	if err != nil || t == nil {
+		return nil, nil, nil, err
+	}
+	changes, err := s.catalog.Changes(ctx, p.ID, t.FullName(), 20)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	uses, err := s.catalog.Uses(ctx, p, t, time.Now().AddDate(0, 0, -30))
+	return t, changes, uses, err
 }

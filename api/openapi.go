@@ -19,7 +19,9 @@ func (s *Server) registerRoutes() {
 	s.registerQueryRoutes()
 	s.registerQualityRoutes()
 	s.registerLineageRoutes()
+	s.registerCatalogRoutes()
 	s.registerOpsRoutes()
+	s.registerCDCRoutes()
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -62,6 +62,8 @@ func queryError(err error) error {
 		return badRequest("%v", err)
 	case errors.Is(err, query.ErrTableForbidden):
 		return &Error{Status: http.StatusForbidden, Code: "table_forbidden", Message: err.Error()}
+	case errors.Is(err, query.ErrSQL):
+		return &Error{Status: http.StatusBadRequest, Code: "sql_error", Message: err.Error()}
 	case errors.Is(err, query.ErrSensitive):
 		return &Error{Status: http.StatusForbidden, Code: "sensitive_column", Message: err.Error()}
 	}

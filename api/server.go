@@ -22,6 +22,8 @@ import (
 	"github.com/kilnhq/kiln/dataapi"
 	"github.com/kilnhq/kiln/engine"
 	"github.com/kilnhq/kiln/events"
+	"github.com/kilnhq/kiln/catalog"
+	"github.com/kilnhq/kiln/integration"
 	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/logstore"
 	"github.com/kilnhq/kiln/meta"
@@ -90,7 +92,9 @@ type Server struct {
 	quality meta.QualityStore
 	alerts  meta.AlertStore
 	lineage *lineage.Service
+	catalog *catalog.Crawler
 	ops     *scheduler.Ops
+	cdc     *integration.CDC
 }
 
 // Deps are what a Server is built from.
@@ -114,8 +118,12 @@ type Deps struct {
 	Alerts  meta.AlertStore
 	// Lineage serves lineage and the data map (nil: its routes are off).
 	Lineage *lineage.Service
+	// Catalog is the data map's catalog crawler (nil: its routes are off).
+	Catalog *catalog.Crawler
 	// Ops are the scheduler's ops actions (nil: the ops routes are off).
 	Ops *scheduler.Ops
+	// CDC runs CDC sync jobs (nil: the cdc routes are off).
+	CDC *integration.CDC
 }
 
 // New returns a Server with every route registered.
@@ -129,8 +137,9 @@ func New(cfg Config, d Deps) *Server {
 		mux: http.NewServeMux(), ready: make(chan struct{})}
 	s.metrics = newMetrics(d.Registry)
 	s.quality, s.alerts = d.Quality, d.Alerts
-	s.lineage = d.Lineage
+	s.lineage, s.catalog = d.Lineage, d.Catalog
 	s.ops = d.Ops
+	s.cdc = d.CDC
 	s.registerRoutes()
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	gatherer := d.Gatherer

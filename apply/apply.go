@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/meta"
 	"github.com/kilnhq/kiln/project"
 	"github.com/kilnhq/kiln/secret"
@@ -48,6 +49,7 @@ var errDryRun = errors.New("dry run")
 // Apply saves p into store.
 func Apply(ctx context.Context, store meta.Store, box *secret.Box, p *project.Project, opt Options) (*Result, error) {
 	res := &Result{Project: p.Name, Versions: map[string]int{}, DryRun: opt.DryRun}
+	lineage.AdviseUpstreams(p, true) // tasks with auto_upstreams get their lineage's upstreams
 	err := store.InTx(ctx, func(tx meta.Store) error {
 		proj, err := upsertProject(ctx, tx, p, res, opt)
 		if err != nil {

@@ -127,7 +127,7 @@ func (ix *Index) Search(q Query) []Hit {
 			continue
 		}
 		b := &buckets[m][fieldRank[e.field]]
-		if len(*b) < limit {
+		if len(*b) < 2*limit { // room for a table named twice (bare and qualified)
 			*b = append(*b, int32(i))
 		}
 	}

@@ -36,6 +36,7 @@ type ServerOptions struct {
 	Slots         int
 	LogRetention  int // days
 	MemoryLimitMB int
+	Lineage       LineageOptions // cli/lineage.go
 }
 
 // ServeFunc starts a server and blocks until ctx ends; main supplies it so
@@ -45,6 +46,7 @@ type ServeFunc func(ctx context.Context, opt ServerOptions, stderr io.Writer) er
 // App holds what every command shares.
 type App struct {
 	Serve  ServeFunc
+	Work   ServeFunc // `kiln worker`: claims and runs instances, no API
 	Stdout io.Writer
 	Stderr io.Writer
 	Stdin  io.Reader
@@ -111,6 +113,9 @@ func (a *App) root() *cobra.Command {
 		a.taskCmd(), a.runCmd(), a.instanceCmd(), a.sqlCmd())
 	root.AddCommand(a.lineageCmd(), a.tableCmd())
 	root.AddCommand(a.qualityCmd(), a.alertCmd())
+	root.AddCommand(a.queryCmd(), a.savedCmd(), a.grantCmd(), a.auditCmd(), a.dataAPICmd(), a.appCmd())
+	root.AddCommand(a.backfillCmd(), a.opsCmd(), a.workerCmd())
+	root.AddCommand(a.cdcCmd())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return root
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kilnhq/kiln/api"
 	"github.com/kilnhq/kiln/lineage"
+	"github.com/kilnhq/kiln/project"
 )
 
 func (a *App) lineageCmd() *cobra.Command {
@@ -73,7 +75,7 @@ func uniq(s []string) []string {
 }
 
 func (a *App) tableCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "table", Short: "The data map: a table's page"}
+	cmd := &cobra.Command{Use: "table", Short: "The data map: tables, their pages, search and lifecycle"}
 	var depth int
 	show := &cobra.Command{
 		Use:   "show NAME",
@@ -97,12 +99,18 @@ func (a *App) tableCmd() *cobra.Command {
 	}
 	show.Flags().IntVar(&depth, "depth", 3, "lineage depth (0: no limit)")
 	cmd.AddCommand(show)
+	cmd.AddCommand(a.catalogCmds()...)
 	return cmd
 }
 
 func (a *App) printTablePage(p *api.TablePage) error {
 	w := a.Stdout
 	fmt.Fprintf(w, "table %s\n", p.Table)
+	if p.Catalog != nil {
+		if err := a.printCatalogEntry(p.Catalog, p.Changes); err != nil {
+			return err
+		}
+	}
 	for _, pr := range p.Producers {
 		fmt.Fprintf(w, "produced by task %s (version %d, schedule %q)\n  %s\n", pr.Task, pr.Version, pr.Schedule.Cron, strings.ReplaceAll(strings.TrimSpace(pr.SQL), "\n", "\n  "))
 	}
@@ -125,6 +133,9 @@ func (a *App) printTablePage(p *api.TablePage) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+	}
+	for _, u := range p.QueriedBy {
+		fmt.Fprintf(w, "queried by %s at %s (%s)\n", u.User, u.At.Format(time.RFC3339), u.Action)
 	}
 	if len(p.Updates) > 0 {
 		tw := a.table("INSTANCE", "TASK", "BIZDATE", "AT", "ROWS", "DURATION")
@@ -184,4 +195,37 @@ func (a *App) lineageSQLCmd() *cobra.Command {
 	cmd.Flags().StringVar(&dialect, "dialect", "ansi", "SQL dialect: "+strings.Join(lineage.Dialects, ", "))
 	cmd.Flags().StringVar(&catalogFile, "catalog", "", "JSON file {\"schema.table\": [\"col\", ...]}")
 	return cmd
+}
+
+// printUpstreamAdvice warns, on stderr, about each task whose declared
+// upstreams differ from those its SQL lineage implies; a task with
+// auto_upstreams gets them added on apply, so it gets a note instead.
+func (a *App) printUpstreamAdvice(dir string, p *project.Project) []lineage.UpstreamAdvice {
+	advice := lineage.AdviseUpstreams(p, false)
+	auto := map[string]bool{}
+	for _, t := range p.Tasks {
+		auto[t.Name] = t.AutoUpstreams
+	}
+	for _, adv := range advice {
+		where := filepath.Join(dir, adv.Path)
+		for _, m := range adv.Missing {
+			if auto[adv.Task] {
+				fmt.Fprintf(a.Stderr, "note: %s: task %s: upstream %s is added from lineage (auto_upstreams): it writes %s\n", where, adv.Task, m.Task, strings.Join(m.Tables, ", "))
+			} else {
+				fmt.Fprintf(a.Stderr, "warning: %s: task %s reads %s, written by task %s, which is not among its upstreams (add it, or set auto_upstreams: true)\n",
+					where, adv.Task, strings.Join(m.Tables, ", "), m.Task)
+			}
+		}
+		for _, u := range adv.Unneeded {
+			fmt.Fprintf(a.Stderr, "warning: %s: task %s has upstream %s, but reads nothing %s writes\n", where, adv.Task, u, u)
+		}
+	}
+	return advice
+}
+
+func nonNilAdvice(a []lineage.UpstreamAdvice) []lineage.UpstreamAdvice {
+	if a == nil {
+		return []lineage.UpstreamAdvice{}
+	}
+	return a
 }

@@ -38,6 +38,7 @@ func (a *App) serverCmd() *cobra.Command {
 	f.IntVar(&opt.Slots, "slots", 4, "instances this server runs at once")
 	f.IntVar(&opt.LogRetention, "log-retention", 30, "days instance logs are kept")
 	f.IntVar(&opt.MemoryLimitMB, "memory-limit", 0, "default memory limit of shell and python tasks, MB (0: none)")
+	opt.Lineage.addFlags(f)
 	return cmd
 }
 
@@ -97,8 +98,9 @@ func (a *App) validateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			advice := a.printUpstreamAdvice(args[0], p)
 			if a.asJSON {
-				return a.printJSON(map[string]any{"project": p.Name, "tasks": len(p.Tasks), "problems": []any{}})
+				return a.printJSON(map[string]any{"project": p.Name, "tasks": len(p.Tasks), "problems": []any{}, "upstream_advice": nonNilAdvice(advice)})
 			}
 			fmt.Fprintf(a.Stdout, "project %s: %d tasks, no problems\n", p.Name, len(p.Tasks))
 			return nil
@@ -153,6 +155,7 @@ func (a *App) applyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			a.printUpstreamAdvice(dir, p)
 			files, err := readFolder(dir)
 			if err != nil {
 				return err

@@ -187,7 +187,26 @@ func (a *App) alertCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(list, ack, a.silenceCmd())
+	unsilence := &cobra.Command{
+		Use: "unsilence ID", Short: "End a silence", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usagef("a silence ID is a positive number, got %q", args[0])
+			}
+			c := a.client()
+			proj, err := a.projectName(cmd.Context(), c)
+			if err != nil {
+				return a.apiError(err)
+			}
+			if err := c.Unsilence(cmd.Context(), proj, id); err != nil {
+				return a.apiError(err)
+			}
+			fmt.Fprintf(a.Stdout, "silence %d ended\n", id)
+			return nil
+		},
+	}
+	cmd.AddCommand(list, ack, a.silenceCmd(), unsilence)
 	return cmd
 }
 

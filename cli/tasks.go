@@ -119,6 +119,7 @@ func (a *App) taskCmd() *cobra.Command {
 	}
 	show.Flags().StringVar(&diff, "diff", "", "compare versions A..B (\"..\" for previous..current)")
 	cmd.AddCommand(show)
+	cmd.AddCommand(a.taskOpsCmds()...)
 	return cmd
 }
 
@@ -262,6 +263,7 @@ func (a *App) instanceCmd() *cobra.Command {
 	list.Flags().StringVar(&to, "to", "", "bizdate to")
 	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
 	cmd.AddCommand(list, a.instanceShowCmd(), a.instanceLogsCmd(), a.instanceKillCmd())
+	cmd.AddCommand(a.instanceOpsCmds()...)
 	return cmd
 }
 

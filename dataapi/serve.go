@@ -74,11 +74,10 @@ func (s *Service) answer(r *http.Request, call *meta.DataAPICall) ([]byte, int64
 	if !api.row.Online {
 		return nil, 0, &callError{status: http.StatusServiceUnavailable, code: "offline", msg: "this data API is offline"}
 	}
-	app, cerr := s.authenticate(r, api)
+	app, cerr := s.authenticate(r, api, call)
 	if cerr != nil {
 		return nil, 0, cerr
 	}
-	call.AppID = app.app.ID
 	if cerr := allow(api.limiter, "API"); cerr != nil {
 		return nil, 0, cerr
 	}
@@ -125,7 +124,9 @@ func allow(l *rate.Limiter, what string) *callError {
 // checks expiry, the grant and, when the app has a secret, the signature:
 // X-Kiln-Timestamp (Unix seconds), X-Kiln-Nonce, and X-Kiln-Signature, the
 // hex HMAC-SHA256 of "GET\n<path>\n<sorted query>\n<timestamp>\n<nonce>".
-func (s *Service) authenticate(r *http.Request, api *liveAPI) (*liveApp, *callError) {
+// The call is attributed to the app as soon as its token is known, so that
+// an app's refused calls count in its metrics.
+func (s *Service) authenticate(r *http.Request, api *liveAPI, call *meta.DataAPICall) (*liveApp, *callError) {
 	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if tok == "" {
 		return nil, &callError{status: http.StatusUnauthorized, code: "unauthenticated", msg: "an app token is required (Authorization: Bearer <token>)"}
@@ -137,6 +138,7 @@ func (s *Service) authenticate(r *http.Request, api *liveAPI) (*liveApp, *callEr
 	if app == nil {
 		return nil, &callError{status: http.StatusUnauthorized, code: "unauthenticated", msg: "unknown app token"}
 	}
+	call.AppID = app.app.ID
 	if app.app.ExpiresAt != nil && now.After(*app.app.ExpiresAt) {
 		return nil, &callError{status: http.StatusUnauthorized, code: "token_expired", msg: "the app's token expired at " + app.app.ExpiresAt.Format(time.RFC3339)}
 	}

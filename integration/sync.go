@@ -18,6 +18,8 @@ type Executor struct {
 	BaseDir string
 	// Progress is how often a long sync logs a progress line; default 5s.
 	Progress time.Duration
+	// CDC, when set, runs cdc syncs: an instance of one starts its job.
+	CDC *CDC
 }
 
 var _ runner.Executor = (*Executor)(nil)
@@ -42,6 +44,14 @@ var ErrDirtyLimit = errors.New("dirty rows over the limit")
 
 // Run implements runner.Executor.
 func (x *Executor) Run(ctx context.Context, job *runner.Job) runner.Outcome {
+	if s := job.Spec.Sync; s != nil && s.Mode == meta.SyncCDC && x.CDC != nil {
+		st, err := x.CDC.StartJob(ctx, job.Project.Name, job.Spec.Name)
+		if err != nil {
+			return runner.Outcome{State: meta.StateFailed, Error: err.Error()}
+		}
+		job.Log.Printf("sync: cdc job %s is %s (kiln cdc status shows its lag)", job.Spec.Name, st.State)
+		return runner.Outcome{State: meta.StateSuccess}
+	}
 	start := time.Now()
 	m, err := x.Sync(ctx, job)
 	m.Duration = time.Since(start)
@@ -63,10 +73,12 @@ func (x *Executor) Sync(ctx context.Context, job *runner.Job) (*Metrics, error) 
 	for _, c := range p.changes {
 		job.Log.Printf("sync: target %s column %s: %s %s %s", p.table, c.Column, c.Change, c.OldType, c.NewType)
 	}
-	r := &run{x: x, p: p, job: job, m: m, lastLog: time.Now()}
+	r := &run{x: x, p: p, job: job, m: m, lastLog: time.Now(), logf: job.Log.Printf}
 	switch p.spec.Mode {
 	case meta.SyncIncremental:
 		err = r.incremental(ctx)
+	case meta.SyncCDC:
+		err = fmt.Errorf("a cdc sync is a long-running job: start it with kiln cdc start (or run it on a server, which starts it)")
 	case meta.SyncPartition, meta.SyncFull, "":
 		err = r.staged(ctx)
 	default:
@@ -82,6 +94,8 @@ type run struct {
 	job     *runner.Job
 	m       *Metrics
 	lastLog time.Time
+	// logf writes the instance log (a CDC job: the server log).
+	logf func(format string, args ...any)
 }
 
 func (r *run) progress() {
@@ -91,7 +105,7 @@ func (r *run) progress() {
 	}
 	if time.Since(r.lastLog) >= every {
 		r.lastLog = time.Now()
-		r.job.Log.Printf("sync: progress: %d rows read, %d written, %d dirty, %d bytes", r.m.Read, r.m.Written, r.m.Dirty, r.m.Bytes)
+		r.logf("sync: progress: %d rows read, %d written, %d dirty, %d bytes", r.m.Read, r.m.Written, r.m.Dirty, r.m.Bytes)
 	}
 }
 
@@ -220,10 +234,10 @@ func (r *run) staged(ctx context.Context) error {
 		return err
 	}
 	if st.Loading && st.Columns == sig && staged != nil {
-		r.job.Log.Printf("sync: resuming the load of instance %d at shard %d after key %v (%d rows staged)", st.Instance, st.Shard, st.After, st.Rows)
+		r.logf("sync: resuming the load of instance %d at shard %d after key %v (%d rows staged)", st.Instance, st.Shard, st.After, st.Rows)
 		r.m.Written = st.Rows
 	} else {
-		st = &syncState{Watermark: st.Watermark, Loading: true, Columns: sig, Instance: p.instance}
+		st = &syncState{Watermark: st.Watermark, Loading: true, Columns: sig, Instance: p.instance, CDC: st.CDC}
 		err = p.tgt.tx(ctx, func() error {
 			if p.schema != "" {
 				if err := p.tgt.exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+qi(p.schema)); err != nil {
@@ -258,7 +272,7 @@ func (r *run) staged(ctx context.Context) error {
 		if errors.Is(err, ErrDirtyLimit) {
 			// Over the limit the load is abandoned: the next run starts over.
 			_ = p.tgt.tx(context.WithoutCancel(ctx), func() error {
-				return p.tgt.saveState(ctx, p.key, &syncState{Watermark: st.Watermark})
+				return p.tgt.saveState(ctx, p.key, &syncState{Watermark: st.Watermark, CDC: st.CDC})
 			})
 		}
 		return err
@@ -291,7 +305,7 @@ func (r *run) publish(ctx context.Context, stage string, st *syncState) error {
 		if err := r.recordChanges(ctx); err != nil {
 			return err
 		}
-		return p.tgt.saveState(ctx, p.key, &syncState{Watermark: st.Watermark})
+		return p.tgt.saveState(ctx, p.key, &syncState{Watermark: st.Watermark, CDC: st.CDC})
 	})
 }
 
@@ -324,11 +338,11 @@ func (r *run) incremental(ctx context.Context) error {
 			return err
 		}
 		if high == "" {
-			r.job.Log.Printf("sync: the source has no rows with a cursor value")
+			r.logf("sync: the source has no rows with a cursor value")
 		}
 		st = &syncState{Watermark: st.Watermark, High: high, Loading: true, Columns: sig, Instance: p.instance}
 	} else {
-		r.job.Log.Printf("sync: resuming the incremental load up to %s at shard %d after key %v", st.High, st.Shard, st.After)
+		r.logf("sync: resuming the incremental load up to %s at shard %d after key %v", st.High, st.Shard, st.After)
 	}
 	err = p.tgt.tx(ctx, func() error {
 		stmts := p.targetDDL()

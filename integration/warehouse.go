@@ -108,6 +108,8 @@ type syncState struct {
 	// loaded; High is the one a load in progress reads up to.
 	Watermark string `json:"watermark,omitempty"`
 	High      string `json:"high,omitempty"`
+	// CDC is the binlog position a CDC job has applied up to.
+	CDC *cdcState `json:"cdc,omitempty"`
 }
 
 func (w *warehouse) loadState(ctx context.Context, key string) (*syncState, error) {

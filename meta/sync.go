@@ -14,12 +14,15 @@ const (
 	// SyncPartition reads the rows a filter selects (one period) and
 	// replaces the rows of that period in the target.
 	SyncPartition SyncMode = "partition"
+	// SyncCDC is a long-running job: a snapshot through the chunked reader,
+	// then the MySQL/MariaDB binlog applied by primary key.
+	SyncCDC SyncMode = "cdc"
 )
 
 // Valid reports whether m is a known sync mode.
 func (m SyncMode) Valid() bool {
 	switch m {
-	case SyncFull, SyncIncremental, SyncPartition:
+	case SyncFull, SyncIncremental, SyncPartition, SyncCDC:
 		return true
 	}
 	return false
@@ -63,6 +66,14 @@ type SyncSpec struct {
 	// DroppedColumns says what happens to a target column whose source
 	// column disappeared: "keep" (default: kept, made nullable) or "fail".
 	DroppedColumns string `json:"dropped_columns,omitempty"`
+
+	// CDC settings. ServerID is the replica id the binlog reader registers
+	// with (default: derived from the task); BatchRows caps the rows of one
+	// applied batch (default 5000); MaxLag is the lag ("30s") past which
+	// sync.lagging is published (default 30s).
+	ServerID  uint32 `json:"server_id,omitempty"`
+	BatchRows int    `json:"batch_rows,omitempty"`
+	MaxLag    string `json:"max_lag,omitempty"`
 }
 
 // SyncSource is where a sync reads. Exactly one of Engine, Files or SQLite

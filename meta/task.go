@@ -153,6 +153,9 @@ type TaskSpec struct {
 	// TimeoutAlertOnly makes a timeout publish an alert instead of killing
 	// the instance.
 	TimeoutAlertOnly bool `json:"timeout_alert_only,omitempty"`
+	// AutoUpstreams adds the upstreams the task's SQL lineage implies
+	// (docs/lineage.md).
+	AutoUpstreams bool `json:"auto_upstreams,omitempty"`
 }
 
 // DefaultRetryMaxDelay caps retry backoff when a task does not.

@@ -159,7 +159,7 @@ func link(p *Project, drafts []*draft, probs *problems) []meta.TaskSpec {
 		checkEngine(dr, p, probs)
 		checkTaskParams(dr, p.Config.Params, probs)
 		for _, u := range dr.ups {
-			if byName[u.value] == nil {
+			if t := localUpstream(u.value, p.Name); t != "" && byName[t] == nil {
 				probs.add(dr.spec.Path, u.at, "upstreams: unknown task %s", u.value)
 			}
 		}
@@ -167,7 +167,7 @@ func link(p *Project, drafts []*draft, probs *problems) []meta.TaskSpec {
 	names := sortedKeys(byName)
 	for _, group := range cycles(names, func(n string) []string {
 		if dr := byName[n]; dr != nil {
-			return dr.spec.Upstreams
+			return sameLocal(dr.spec.Upstreams, p.Name)
 		}
 		return nil
 	}) {

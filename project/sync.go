@@ -57,7 +57,7 @@ func (dr *draft) checkSync(probs *problems) {
 		s.Mode = meta.SyncFull
 	}
 	if !s.Mode.Valid() {
-		probs.add(file, at, "sync.mode: unknown mode %q: want full, incremental or partition", s.Mode)
+		probs.add(file, at, "sync.mode: unknown mode %q: want full, incremental, partition or cdc", s.Mode)
 	}
 	n := 0
 	for _, set := range []string{s.Source.Engine, s.Source.Files, s.Source.SQLite} {
@@ -84,6 +84,9 @@ func (dr *draft) checkSync(probs *problems) {
 	}
 	if s.Mode == meta.SyncPartition && s.PartitionValue == "" {
 		s.PartitionValue = DefaultPartitionValue
+	}
+	if s.Mode == meta.SyncCDC && s.Source.Engine == "" {
+		probs.add(file, at, "sync.source: a cdc sync reads the binlog of a MySQL/MariaDB engine: set source.engine")
 	}
 	if s.DroppedColumns != "" && s.DroppedColumns != "keep" && s.DroppedColumns != "fail" {
 		probs.add(file, at, "sync.dropped_columns %q: want keep or fail", s.DroppedColumns)

@@ -21,6 +21,8 @@ var (
 	// ErrSensitive is returned when a query uses a sensitive column in a way
 	// that masking cannot cover (renamed or computed in the result).
 	ErrSensitive = errors.New("sensitive column")
+	// ErrSQL is returned when the engine refuses to plan the query.
+	ErrSQL = errors.New("the engine refuses the query")
 )
 
 // SensitivePatterns match column names treated as sensitive in every
@@ -60,7 +62,10 @@ func (g *Guard) Prepare(ctx context.Context, p *meta.Project, u *meta.User, role
 	sens := sensitiveColumns(p.Config.Sensitive, out.Tables, perr != nil)
 	cols, err := columnsOf(ctx, eng, sql)
 	if err != nil {
-		return nil, err
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %v", ErrSQL, err)
 	}
 	var masked []string
 	names := map[string]int{}

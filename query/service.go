@@ -53,6 +53,8 @@ type Config struct {
 	Timeout time.Duration
 	// MaxPageSize caps the page size of a result.
 	MaxPageSize int
+	// Retention is how long finished results stay in SpoolDir (Prune).
+	Retention time.Duration
 }
 
 // Engines opens a project's data sources.
@@ -88,6 +90,7 @@ func New(cfg Config, store meta.QueryStore, engines Engines, log *slog.Logger) (
 	cfg.MaxRows = cmp.Or(cfg.MaxRows, DefaultMaxRows)
 	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultTimeout)
 	cfg.MaxPageSize = cmp.Or(cfg.MaxPageSize, DefaultMaxPageSize)
+	cfg.Retention = cmp.Or(cfg.Retention, DefaultRetention)
 	if cfg.SpoolDir == "" {
 		return nil, errors.New("query service: a spool directory is required")
 	}
@@ -195,18 +198,21 @@ func (s *Service) execute(ctx context.Context, j *job, eng engine.Engine, sql st
 	default:
 		fin.Status, fin.Error = meta.QueryFailed, err.Error()
 	}
-	j.index = index
-	j.run.Status, j.run.Rows, j.run.Truncated, j.run.Error = fin.Status, fin.Rows, fin.Truncated, fin.Error
-	end := fin.EndedAt.UTC()
-	j.run.EndedAt = &end
-	run := j.run
 	s.mu.Unlock()
+	end := fin.EndedAt.UTC()
+	run := j.run
+	run.Status, run.Rows, run.Truncated, run.Error, run.EndedAt = fin.Status, fin.Rows, fin.Truncated, fin.Error, &end
+	// The store and the audit hear of the end before a client can see it.
 	if err := s.store.FinishQueryRun(context.Background(), fin); err != nil {
-		s.log.Error("record query run", "query", j.run.ID, "err", err)
+		s.log.Error("record query run", "query", run.ID, "err", err)
 	}
 	if j.req.OnFinish != nil {
 		j.req.OnFinish(&run, j.prep)
 	}
+	s.mu.Lock()
+	j.index = index
+	j.run = run
+	s.mu.Unlock()
 }
 
 // spool runs the query and writes at most MaxRows rows to path.

@@ -150,7 +150,7 @@ func (r *Runner) run(ctx context.Context, inst *meta.Instance, lw *logstore.Writ
 	if err != nil {
 		return failed(err)
 	}
-	if spec.Timeout > 0 {
+	if spec.Timeout > 0 && !spec.TimeoutAlertOnly { // alert-only timeouts are the worker's
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, spec.Timeout.Std(), fmt.Errorf("timed out after %s", spec.Timeout.Std()))
 		defer cancel()

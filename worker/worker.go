@@ -218,6 +218,7 @@ func (w *Worker) start(parent context.Context, inst *meta.Instance) {
 			cancel(nil)
 			w.Wake() // a slot is free
 		}()
+		defer w.alertOnTimeout(inst)()
 		out := w.run.Run(ctx, inst)
 		if parent.Err() != nil && out.State != meta.StateSuccess {
 			// Shutting down: leave the instance running; its lease expires
@@ -318,7 +319,11 @@ func (w *Worker) renew(ctx context.Context) {
 // recoverExpired requeues running instances whose worker stopped renewing
 // its lease (it crashed), or fails them when they are out of retries.
 func (w *Worker) recoverExpired(ctx context.Context) {
-	expired, err := w.store.ExpiredLeases(ctx, time.Now().UTC())
+	// Everything running whose lease ends within a lease from now: the
+	// expired ones, and those of a dead worker on this machine (a crash and
+	// restart), which need not wait for their lease to run out.
+	now := time.Now().UTC()
+	expired, err := w.store.ExpiredLeases(ctx, now.Add(w.cfg.Lease+time.Minute))
 	if err != nil {
 		if ctx.Err() == nil {
 			w.log.Error("list expired leases", "err", err)
@@ -326,17 +331,23 @@ func (w *Worker) recoverExpired(ctx context.Context) {
 		return
 	}
 	for _, inst := range expired {
-		w.recoverOne(ctx, inst)
+		switch {
+		case inst.LeaseUntil != nil && inst.LeaseUntil.Before(now):
+			w.recoverOne(ctx, inst, now)
+		case inst.Worker != w.cfg.Name && deadLocalWorker(inst.Worker):
+			w.recoverOne(ctx, inst, meta.HeldUntil)
+		}
 	}
 }
 
 // recoverOne requeues, with its retry delay, or fails an instance whose
 // worker stopped renewing its lease. The move is conditional on the lease
 // still being expired, so a worker that renewed meanwhile keeps it.
-func (w *Worker) recoverOne(ctx context.Context, inst *meta.Instance) {
+func (w *Worker) recoverOne(ctx context.Context, inst *meta.Instance, expiredBefore time.Time) {
 	spec := w.spec(ctx, inst.VersionID)
 	now := time.Now().UTC()
-	p := &meta.TransitionParams{ID: inst.ID, From: []meta.State{meta.StateRunning}, ClearLease: true, LeaseExpiredBefore: &now}
+	p := &meta.TransitionParams{ID: inst.ID, From: []meta.State{meta.StateRunning}, ClearLease: true, LeaseExpiredBefore: &expiredBefore,
+		Worker: inst.Worker}
 	if inst.Attempt <= spec.Retries {
 		msg := fmt.Sprintf("worker %s stopped renewing its lease; requeued", inst.Worker)
 		nb := now.Add(spec.RetryDelayFor(inst.Attempt))
@@ -356,4 +367,19 @@ func (w *Worker) recoverOne(ctx context.Context, inst *meta.Instance) {
 	} else {
 		w.bus.Publish(events.Event{Kind: events.InstanceFailed, Instance: *done})
 	}
+}
+
+// alertOnTimeout publishes instance.timed_out when an instance of a task
+// with timeout_alert_only runs past its timeout, and lets it run on. The
+// returned function stops the timer.
+func (w *Worker) alertOnTimeout(inst *meta.Instance) func() {
+	spec := w.spec(context.Background(), inst.VersionID)
+	if !spec.TimeoutAlertOnly || spec.Timeout <= 0 {
+		return func() {}
+	}
+	t := time.AfterFunc(spec.Timeout.Std(), func() {
+		w.log.Warn("instance ran past its timeout; alert only", "instance", inst.ID, "task", inst.TaskName, "timeout", spec.Timeout.Std())
+		w.bus.Publish(events.Event{Kind: events.InstanceTimedOut, Instance: *inst})
+	})
+	return func() { t.Stop() }
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/kilnhq/kiln/catalog"
+	"github.com/kilnhq/kiln/cli"
 	"github.com/kilnhq/kiln/events"
 	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/meta"
@@ -19,4 +21,31 @@ func newLineageService(ctx context.Context, store meta.Store, bus *events.Bus, l
 	svc := lineage.NewService(store, ls)
 	go svc.Record(ctx, bus, log)
 	return svc
+}
+
+// startDataMap starts the catalog crawler and, when configured, the
+// OpenLineage emitter; stop ends both. The crawler is nil when the store
+// keeps no catalog.
+func startDataMap(ctx context.Context, store meta.Store, lin *lineage.Service, engines catalog.Engines, bus *events.Bus,
+	opt cli.LineageOptions, log *slog.Logger) (*catalog.Crawler, func(), error) {
+	cs, ok := store.(meta.CatalogStore)
+	if !ok || lin == nil {
+		return nil, func() {}, nil
+	}
+	crawler, err := catalog.New(catalog.Config{Interval: opt.CatalogInterval}, store, cs, lin, engines, bus, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	em, err := lineage.NewOLEmitter(lineage.OLConfig{URL: opt.OpenLineageURL, File: opt.OpenLineageFile}, lin, cs, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := crawler.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := em.Start(ctx, bus); err != nil {
+		crawler.Stop()
+		return nil, nil, err
+	}
+	return crawler, func() { em.Stop(); crawler.Stop() }, nil
 }

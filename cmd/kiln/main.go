@@ -26,7 +26,6 @@ import (
 	"github.com/kilnhq/kiln/apply"
 	"github.com/kilnhq/kiln/cli"
 	"github.com/kilnhq/kiln/events"
-	"github.com/kilnhq/kiln/integration"
 	"github.com/kilnhq/kiln/logstore"
 	"github.com/kilnhq/kiln/meta"
 	"github.com/kilnhq/kiln/meta/pgmeta"
@@ -45,7 +44,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	app := &cli.App{Serve: serve, Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
+	app := &cli.App{Serve: serve, Work: work, Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin}
 	code := app.Execute(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -102,30 +101,43 @@ func serve(ctx context.Context, opt cli.ServerOptions, stderr io.Writer) error {
 	}
 
 	run := runner.New(runner.Config{DataDir: dataDir, DefaultMemoryLimitMB: opt.MemoryLimitMB}, store, registry, logs, log)
-	run.Register(meta.TaskSync, &integration.Executor{BaseDir: dataDir})
+	cdc, err := startCDC(ctx, run, store, registry, bus, dataDir, log)
+	if err != nil {
+		return err
+	}
+	defer cdc.Stop()
 	wk := worker.New(worker.Config{Slots: opt.Slots}, store, run, bus, log)
 	qualityStore, alertStore := addQuality(run, store, bus, log)
-	querySvc, queryStore, err := newQueryService(store, registry, dataDir, log)
+	querySvc, queryStore, err := newQueryService(ctx, store, registry, dataDir, log)
 	if err != nil {
 		return err
 	}
 	lineageSvc := newLineageService(ctx, store, bus, log)
+	dataMap, stopDataMap, err := startDataMap(ctx, store, lineageSvc, registry, bus, opt.Lineage, log)
+	if err != nil {
+		return err
+	}
+	defer stopDataMap()
+	dataAPISvc, err := startDataAPI(ctx, store, registry, box, log)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv := api.New(api.Config{Addr: opt.Addr, DataDir: dataDir, Version: version}, api.Deps{
 		Store: store, Engines: registry, Logs: logs, Box: box, Bus: bus, Dispatcher: wk, Log: log, Registry: reg, Gatherer: reg,
-		Query: querySvc, QueryStore: queryStore, Lineage: lineageSvc,
-		Quality: qualityStore, Alerts: alertStore,
+		Query: querySvc, QueryStore: queryStore, Guard: queryGuard(queryStore), DataAPI: dataAPISvc, Lineage: lineageSvc, Catalog: dataMap,
+		Quality: qualityStore, Alerts: alertStore, CDC: cdc,
+		Ops: scheduler.NewOps(store, scheduler.NewPlanner(store, log)),
 	})
 	srv.Handle("GET /{$}", http.HandlerFunc(uiPlaceholder))
-	if err := startDataAPI(ctx, srv, store, registry, box, log); err != nil {
-		return err
-	}
+	serveDataAPI(srv, dataAPISvc)
 	if err := wk.Start(ctx); err != nil {
 		return err
 	}
 	defer wk.Stop()
-	sched, err := scheduler.New(scheduler.Config{}, store, wk, log)
+	listenQueue(ctx, store, wk, log)
+	sched, err := scheduler.New(scheduler.Config{Bus: bus}, store, wk, log)
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,9 @@ alerted:
 	if out := k.mustCLI("alert", "silence", "--task", "orders", "--for", "2h", "-p", "shop"); !strings.Contains(out, "silence 1 until") {
 		t.Errorf("silence: %s", out)
 	}
+	if out := k.mustCLI("alert", "unsilence", "1", "-p", "shop"); !strings.Contains(out, "silence 1 ended") {
+		t.Errorf("unsilence: %s", out)
+	}
 }
 
 // TestQuality_BadInput: a rule on a missing column, a malformed threshold

@@ -20,8 +20,10 @@ import (
 // newQueryService builds the self-service query service with the limits an
 // administrator sets in the server's environment:
 // KILN_QUERY_MAX_CONCURRENT (per user), KILN_QUERY_MAX_ROWS (per query
-// result) and KILN_QUERY_TIMEOUT (a Go duration such as 10m).
-func newQueryService(store meta.Store, engines *sources.Registry, dataDir string, log *slog.Logger) (*query.Service, meta.QueryStore, error) {
+// result), KILN_QUERY_TIMEOUT (a Go duration such as 10m) and
+// KILN_QUERY_RETENTION (how long finished results are kept, default 24h;
+// pruned hourly until ctx ends).
+func newQueryService(ctx context.Context, store meta.Store, engines *sources.Registry, dataDir string, log *slog.Logger) (*query.Service, meta.QueryStore, error) {
 	qs, ok := store.(meta.QueryStore)
 	if !ok {
 		return nil, nil, fmt.Errorf("the metadata store %T keeps no query history", store)
@@ -43,20 +45,37 @@ func newQueryService(store meta.Store, engines *sources.Registry, dataDir string
 			return nil, nil, fmt.Errorf("KILN_QUERY_TIMEOUT must be a duration such as 10m, got %q", v)
 		}
 	}
+	if v := os.Getenv("KILN_QUERY_RETENTION"); v != "" {
+		if cfg.Retention, err = time.ParseDuration(v); err != nil || cfg.Retention <= 0 {
+			return nil, nil, fmt.Errorf("KILN_QUERY_RETENTION must be a duration such as 24h, got %q", v)
+		}
+	}
 	svc, err := query.New(cfg, qs, engines, log)
-	return svc, qs, err
+	if err != nil {
+		return nil, nil, err
+	}
+	go svc.PruneLoop(ctx, time.Hour)
+	return svc, qs, nil
 }
 
-// startDataAPI serves published data APIs under /data/v1.
-func startDataAPI(ctx context.Context, srv *api.Server, store meta.Store, engines *sources.Registry, box *secret.Box, log *slog.Logger) error {
+// startDataAPI starts the data API service; the caller serves its handler
+// under /data/v1 and hands it to the API server for publishing.
+func startDataAPI(ctx context.Context, store meta.Store, engines *sources.Registry, box *secret.Box, log *slog.Logger) (*dataapi.Service, error) {
 	ds, ok := store.(meta.DataAPIStore)
 	if !ok {
-		return fmt.Errorf("the metadata store %T keeps no data APIs", store)
+		return nil, fmt.Errorf("the metadata store %T keeps no data APIs", store)
 	}
 	svc := dataapi.New(dataapi.Config{}, store, ds, engines, box, log)
 	if err := svc.Start(ctx); err != nil {
-		return fmt.Errorf("data apis: %w", err)
+		return nil, fmt.Errorf("data apis: %w", err)
 	}
+	return svc, nil
+}
+
+// queryGuard enforces table grants and sensitive-column masking.
+func queryGuard(qs meta.QueryStore) api.QueryGuard { return &query.Guard{Grants: qs} }
+
+// serveDataAPI routes /data/v1 to the data API service.
+func serveDataAPI(srv *api.Server, svc *dataapi.Service) {
 	srv.Handle("GET /data/v1/{project}/{path...}", svc.Handler())
-	return nil
 }

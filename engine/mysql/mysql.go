@@ -19,7 +19,13 @@ import (
 // Engine is a MySQL or MariaDB server.
 type Engine struct {
 	*engine.SQLEngine
+	cfg *mysql.Config
 }
+
+// DriverConfig is a copy of the connection settings (password included),
+// for clients that speak to the server beside database/sql: the binlog
+// reader of a CDC sync.
+func (e *Engine) DriverConfig() *mysql.Config { return e.cfg.Clone() }
 
 var _ engine.Engine = (*Engine)(nil)
 
@@ -47,7 +53,7 @@ func Open(name, dsn, password string) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open mysql %s: %w", name, err)
 	}
-	return &Engine{engine.NewSQLEngine(name, sql.OpenDB(connector), dialect{})}, nil
+	return &Engine{engine.NewSQLEngine(name, sql.OpenDB(connector), dialect{}), cfg.Clone()}, nil
 }
 
 // parseDSN reads either DSN form. Errors never repeat the DSN: it may hold
