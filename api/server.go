@@ -19,10 +19,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kilnhq/kiln/auth"
+	"github.com/kilnhq/kiln/catalog"
 	"github.com/kilnhq/kiln/dataapi"
 	"github.com/kilnhq/kiln/engine"
 	"github.com/kilnhq/kiln/events"
-	"github.com/kilnhq/kiln/catalog"
 	"github.com/kilnhq/kiln/integration"
 	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/logstore"

@@ -34,7 +34,7 @@ type cdcJob struct {
 	c        *CDC
 	project  *meta.Project
 	spec     *meta.TaskSpec
-	auto     bool
+	auto     atomic.Bool // resumed at server start: runs only if saved as running
 	cancel   context.CancelFunc
 	done     chan struct{}
 	stopping atomic.Bool
@@ -156,7 +156,7 @@ func (j *cdcJob) run(ctx context.Context) error {
 	if st.CDC == nil {
 		st.CDC = &cdcState{}
 	}
-	if j.auto && !st.CDC.Running {
+	if j.auto.Load() && !st.CDC.Running {
 		return errNotRunning
 	}
 	st.CDC.Running = true

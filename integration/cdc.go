@@ -261,12 +261,16 @@ func (c *CDC) launch(p *meta.Project, spec *meta.TaskSpec, auto bool) (*CDCStatu
 		select {
 		case <-j.done:
 		default:
+			if !auto {
+				j.auto.Store(false)
+			}
 			return j.status(), nil
 		}
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
 	now := time.Now()
-	j := &cdcJob{c: c, project: p, spec: spec, auto: auto, cancel: cancel, done: make(chan struct{})}
+	j := &cdcJob{c: c, project: p, spec: spec, cancel: cancel, done: make(chan struct{})}
+	j.auto.Store(auto)
 	j.st = CDCStatus{Project: p.Name, Task: spec.Name, State: CDCStarting, StartedAt: &now, BytesBehind: -1}
 	c.jobs[k] = j
 	c.wg.Add(1)
@@ -309,6 +313,9 @@ func (j *cdcJob) loop(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, errNotRunning) {
+			if !j.auto.Load() {
+				continue // started through the API meanwhile
+			}
 			j.set(func(s *CDCStatus) { s.State = CDCStopped })
 			return
 		}

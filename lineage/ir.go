@@ -1,6 +1,6 @@
 // Package lineage computes table- and column-level lineage of SQL text.
 //
-// Real parsers (pg_query for Postgres/ANSI/DuckDB, TiDB's parser for MySQL)
+// Real parsers (pg_query for Postgres/ANSI, DuckDB's own for DuckDB, TiDB's for MySQL)
 // turn each statement into a small dialect-neutral tree (this file); one
 // resolver (resolve.go) binds names against a catalog and projects every
 // output column to the source columns it is computed from. The parsers never
@@ -82,6 +82,8 @@ type Item struct {
 	Expr  *Expr
 	Star  bool
 	Qual  []string // t.* qualifier
+	// Exclude are the columns a star leaves out (DuckDB's * EXCLUDE (...)).
+	Exclude []string
 }
 
 // Expr is what the resolver needs of an expression: the columns it reads

@@ -6,15 +6,17 @@ import (
 )
 
 // Dialects Kiln reads. "ansi" is generic SQL read by the Postgres parser,
-// the most permissive of the three; "duckdb" uses the Postgres parser too
-// (DuckDB's grammar is derived from it; see docs/lineage.md).
+// the most permissive of the three; "duckdb" uses DuckDB's own parser (see
+// duckdb.go and docs/lineage.md).
 var Dialects = []string{"ansi", "duckdb", "mysql", "postgres"}
 
 // Parse parses SQL text (one statement or a script) in a dialect.
 func Parse(dialect, text string) ([]*Stmt, error) {
 	switch strings.ToLower(dialect) {
-	case "ansi", "postgres", "postgresql", "duckdb":
+	case "ansi", "postgres", "postgresql":
 		return parsePostgres(text)
+	case "duckdb":
+		return parseDuckDB(text)
 	case "mysql", "mariadb", "tidb", "doris", "starrocks":
 		return parseMySQL(text)
 	}

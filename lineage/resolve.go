@@ -257,7 +257,9 @@ func (r *resolver) star(it *Item, sc *scope) []outCol {
 	var out []outCol
 	for _, rl := range rels {
 		for _, c := range rl.cols {
-			out = append(out, outCol{name: c, srcs: r.relCol(rl, c)})
+			if !slices.ContainsFunc(it.Exclude, func(x string) bool { return strings.EqualFold(x, c) }) {
+				out = append(out, outCol{name: c, srcs: r.relCol(rl, c)})
+			}
 		}
 		if rl.table != "" && rl.cols == nil {
 			out = append(out, outCol{name: "*", srcs: []string{rl.table + ".*"}})

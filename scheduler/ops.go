@@ -222,8 +222,8 @@ func (o *Ops) Summarize(ctx context.Context, p *meta.SummaryParams) ([]*Summary,
 		proj int64
 	}
 	type acc struct {
-		s                      *Summary
-		durs                   []int64
+		s                       *Summary
+		durs                    []int64
 		final, deadline, ontime int
 	}
 	names := projectNames{store: o.store}

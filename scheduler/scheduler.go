@@ -62,10 +62,10 @@ type Scheduler struct {
 	log     *slog.Logger
 
 	kick, poke, gate chan struct{}
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	mu         sync.Mutex
-	leader     bool
+	cancel           context.CancelFunc
+	wg               sync.WaitGroup
+	mu               sync.Mutex
+	leader           bool
 }
 
 // New returns a Scheduler; the store must implement meta.ScheduleStore.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kilnhq/kiln/catalog"
+	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/meta"
 )
 
@@ -44,4 +45,25 @@ func BenchmarkCatalogSearch(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/search")
 		})
 	}
+}
+
+// BenchmarkCorpusDuckDB is BenchmarkCorpus read by DuckDB's own parser
+// (the duckdb dialect): each statement is a round trip through an
+// in-memory DuckDB's json_serialize_sql.
+func BenchmarkCorpusDuckDB(b *testing.B) {
+	cases, err := lineage.LoadCorpus("../../lineage/testdata/sqllineage/cases.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n int
+	for b.Loop() {
+		for _, c := range cases {
+			if c.Dialect != "ansi" && c.Dialect != "postgres" && c.Dialect != "duckdb" {
+				continue
+			}
+			lineage.Analyze("duckdb", c.SQL, lineage.Options{Catalog: c.Metadata})
+			n++
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "stmts/s")
 }
