@@ -275,7 +275,16 @@ func orNULL(v sql.NullString) string {
 
 // RunScript implements Engine. Where DDL commits implicitly (MySQL), the
 // statements up to the last DDL that ran stay even when a later one fails.
-func (e *SQLEngine) RunScript(ctx context.Context, statements []string) (*ScriptResult, error) {
+func (e *SQLEngine) RunScript(ctx context.Context, statements []string) (res *ScriptResult, err error) {
+	// The script is one transaction, retried whole when it lost a conflict.
+	err = e.retryConflicts(ctx, func() bool { return scriptChangesCatalog(statements) }, func() error {
+		res, err = e.runScript(ctx, statements)
+		return err
+	})
+	return res, err
+}
+
+func (e *SQLEngine) runScript(ctx context.Context, statements []string) (*ScriptResult, error) {
 	tx, err := e.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("run script: %w", err)

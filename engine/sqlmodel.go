@@ -24,18 +24,24 @@ func (e *SQLEngine) RunModel(ctx context.Context, m *Model) (*ModelResult, error
 	if err := checkModel(m); err != nil {
 		return nil, err
 	}
-	r := &modelRun{
-		e:      e,
-		d:      e.d,
-		m:      m,
-		query:  trimStatement(m.Select),
-		target: QuoteTable(e.d, m.Target),
-		suffix: fmt.Sprintf("%08x", rand.Uint32()),
+	var r *modelRun
+	newRun := func() {
+		r = &modelRun{
+			e:      e,
+			d:      e.d,
+			m:      m,
+			query:  trimStatement(m.Select),
+			target: QuoteTable(e.d, m.Target),
+			suffix: fmt.Sprintf("%08x", rand.Uint32()),
+		}
 	}
 	var err error
 	if e.d.TransactionalDDL() {
-		err = r.runInTx(ctx)
+		// One transaction, retried whole when it lost a conflict (conflict.go).
+		err = e.retryConflicts(ctx, func() bool { return e.modelChangesCatalog(ctx, m) },
+			func() error { newRun(); return r.runInTx(ctx) })
 	} else {
+		newRun()
 		err = r.runOnConn(ctx)
 	}
 	if err != nil {

@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"os"
@@ -274,7 +274,7 @@ sync:
 	p := startProc(t, args...)
 	p.waitHealthy(addr)
 	k := &kiln{t: t, addr: addr}
-	k.mustCLI("run", "orders_full", "-p", "shop")
+	k.mustCLI("run", "orders_full", "-p", "shop", "--bizdate", "2024-03-01")
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		out := k.cli("sql", "-p", "shop", "SELECT count(*) AS n FROM ods_orders__kiln_stage", "--format", "csv")
@@ -293,7 +293,7 @@ sync:
 	p.kill9()
 	p = startProc(t, args...)
 	p.waitHealthy(addr)
-	out := k.mustCLI("run", "orders_full", "-p", "shop", "--wait", "--json")
+	out := k.mustCLI("run", "orders_full", "-p", "shop", "--bizdate", "2024-03-01", "--wait", "--json")
 	var inst meta.Instance
 	if err := json.Unmarshal([]byte(out), &inst); err != nil {
 		t.Fatalf("%v: %s", err, out)
@@ -301,7 +301,7 @@ sync:
 	if inst.State != meta.StateSuccess {
 		t.Fatalf("rerun: %+v", inst)
 	}
-	logText := k.mustCLI("logs", fmt.Sprint(inst.ID))
+	logText := k.mustCLI("instance", "logs", fmt.Sprint(inst.ID))
 	if !strings.Contains(logText, "sync: resuming the load") {
 		t.Fatalf("the rerun did not resume from a checkpoint:\n%s", logText)
 	}

@@ -195,6 +195,11 @@ func TestCrash_BackfillSurvivesKill9(t *testing.T) {
 	start := time.Now()
 	clean, cleanAttempts := backfillRun(t, dir, false)
 	t.Logf("clean run: %d days × 23 tasks in %s, %d attempts", crashDays, time.Since(start).Round(time.Second), cleanAttempts)
+	if want := 23 * crashDays; cleanAttempts != want {
+		// Concurrent runs on the embedded warehouse once failed first
+		// attempts with DuckDB catalog conflicts (engine/conflict.go).
+		t.Errorf("clean run: %d attempts for %d instances, want one each", cleanAttempts, want)
+	}
 	start = time.Now()
 	crashed, attempts := backfillRun(t, dir, true)
 	t.Logf("crashed run: %s, %d attempts", time.Since(start).Round(time.Second), attempts)

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -35,6 +34,7 @@ import (
 	"github.com/kilnhq/kiln/scheduler"
 	"github.com/kilnhq/kiln/secret"
 	"github.com/kilnhq/kiln/sources"
+	"github.com/kilnhq/kiln/webui"
 	"github.com/kilnhq/kiln/worker"
 )
 
@@ -130,7 +130,7 @@ func serve(ctx context.Context, opt cli.ServerOptions, stderr io.Writer) error {
 		Quality: qualityStore, Alerts: alertStore, CDC: cdc,
 		Ops: scheduler.NewOps(store, scheduler.NewPlanner(store, log)),
 	})
-	srv.Handle("GET /{$}", http.HandlerFunc(uiPlaceholder))
+	srv.Handle("/", webui.Handler())
 	serveDataAPI(srv, dataAPISvc)
 	if err := wk.Start(ctx); err != nil {
 		return err
@@ -229,11 +229,4 @@ func pruneLogs(ctx context.Context, logs *logstore.Store, days int, log *slog.Lo
 		case <-t.C:
 		}
 	}
-}
-
-func uiPlaceholder(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	fmt.Fprint(w, `<!doctype html><title>Kiln</title><h1>Kiln</h1>
-<p>The server is running. The web UI is not part of this build yet; use the CLI (<code>kiln --help</code>)
-or the REST API (<a href="/api/v1/openapi.json">OpenAPI document</a>).</p>`)
 }

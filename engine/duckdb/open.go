@@ -4,6 +4,7 @@ package duckdb
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
@@ -63,4 +64,15 @@ func decimalText(d duckdb.Decimal) string {
 		return "-" + digits
 	}
 	return digits
+}
+
+// IsConflict implements engine.Conflicter: DuckDB fails a transaction that
+// writes what a concurrent one wrote (a catalog entry, a row) with a
+// TransactionContext error instead of waiting.
+func (dialect) IsConflict(err error) bool {
+	var de *duckdb.Error
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeTransaction {
+		return strings.Contains(strings.ToLower(de.Msg), "conflict")
+	}
+	return strings.Contains(err.Error(), "TransactionContext Error") && strings.Contains(strings.ToLower(err.Error()), "conflict")
 }

@@ -1,0 +1,56 @@
+// English texts. Every user-facing string of the UI lives here and in zh.ts
+// (the two must have the same keys; e2e checks that switching changes them).
+export default {
+  app: { name: 'Kiln', signOut: 'Sign out', project: 'Project', language: 'Language', role: 'Role: {role}', noProject: 'You are not a member of any project yet.' },
+  nav: { ops: 'Ops center', studio: 'Development studio', datamap: 'Data map', query: 'Query', dashboard: 'Dashboard' },
+  roles: { owner: 'owner', developer: 'developer', operator: 'operator', viewer: 'viewer' },
+  login: { title: 'Sign in to Kiln', user: 'User', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed: {msg}', busy: 'Signing in…' },
+  common: {
+    loading: 'Loading…', empty: 'Nothing here.', error: 'Error: {msg}', refresh: 'Refresh', close: 'Close', cancel: 'Cancel',
+    prev: 'Previous', next: 'Next', page: 'Page {n}', all: 'All', apply: 'Apply', date: 'Date', from: 'From', to: 'To',
+    task: 'Task', state: 'State', id: 'ID', bizdate: 'Business date', duration: 'Duration', started: 'Started', ended: 'Ended',
+    owner: 'Owner', yes: 'yes', no: 'no', search: 'Search', noRight: 'Your role cannot do this', done: 'Done: {n} instance(s)', rows: '{n} row(s)',
+  },
+  states: {
+    waiting: 'waiting', ready: 'ready', queued: 'queued', running: 'running', success: 'success', failed: 'failed',
+    killed: 'killed', skipped: 'skipped', upstream_failed: 'upstream failed',
+  },
+  ops: {
+    title: 'Instances', filterState: 'State', filterTask: 'Task name', selected: '{n} selected', rerun: 'Rerun',
+    rerunDown: 'Rerun with downstream', kill: 'Kill', setSuccess: 'Set success', backfill: 'Backfill…', attempt: 'Attempt',
+    trigger: 'Trigger', confirm: 'Apply "{action}" to {n} instance(s)?', actionFailed: '{id}: {msg}',
+  },
+  backfill: {
+    title: 'Backfill', tasks: 'Tasks (comma separated)', downstream: 'Include downstream tasks', parallel: 'Parallel dates',
+    order: 'Order', asc: 'oldest first', desc: 'newest first', preview: 'Preview (dry run)', start: 'Start backfill',
+    summary: '{count} instance(s) over {periods} date(s), estimated {est}', unknown: '{n} task(s) never succeeded (not estimated)',
+    started: 'Backfill #{id} started with {count} instance(s)',
+  },
+  instance: {
+    title: 'Instance #{id}', log: 'Log', live: 'live', sql: 'Rendered SQL', attempts: 'Attempts', upstream: 'Upstream',
+    downstream: 'Downstream', why: 'Why not running', noReasons: 'Nothing holds it back.', worker: 'Worker', error: 'Error',
+    noSql: 'No rendered SQL.', chain: 'Unmet upstream chain', back: 'Back to instances',
+  },
+  dashboard: {
+    title: 'Dashboard', successRate: 'Success rate', onTimeRate: 'On-time rate', duration: 'Total duration (min)',
+    p95: 'p95 duration (s)', range: 'Last {n} days', total: 'Instances', noData: 'No finished instances in this range.',
+  },
+  studio: {
+    tasks: 'Tasks', filter: 'Filter tasks', settings: 'Settings', schedule: 'Schedule', upstreams: 'Upstreams',
+    retries: 'Retries', retryDelay: 'Retry delay', timeout: 'Timeout', pool: 'Pool', tier: 'Tier', owner: 'Owner', engine: 'Engine',
+    type: 'Type', target: 'Target table', runFor: 'Run for date', run: 'Run', running: 'Running…', runHint: 'Ctrl+Enter runs',
+    log: 'Log', result: 'Result of {table}', history: 'Versions', diff: 'Compare with current', version: 'Version {n}',
+    author: 'Author', message: 'Message', noTask: 'Pick a task on the left.', readOnly: 'Tasks are saved by applying the project folder (kiln apply); the editor here is read-only.',
+    instanceLink: 'Instance #{id}: {state}', timezone: 'Time zone', none: 'none', diffTitle: 'Version {from} ↔ version {to}',
+  },
+  datamap: {
+    title: 'Data map', searchHint: 'Search tables and columns', tables: 'Tables', layer: 'Layer', engine: 'Engine',
+    columns: 'Columns', producer: 'Produced by', updates: 'Update records', lineage: 'Lineage', expand: 'Click a table to expand its lineage',
+    column: 'Column', type: 'Type', comment: 'Comment', rowsWritten: 'Rows', at: 'At', noLineage: 'No lineage recorded yet: run the producing task first.',
+    readers: 'Read by', match: 'Match', rows: 'Rows', size: 'Size',
+  },
+  query: {
+    title: 'Query', engine: 'Engine', run: 'Run', cancel: 'Cancel', save: 'Save', saved: 'Saved as "{name}"', savedList: 'Saved queries', history: 'History',
+    csv: 'Download CSV', ndjson: 'Download NDJSON', hint: 'Ctrl+Enter runs, Ctrl+S saves', elapsed: '{n} row(s) in {ms} ms', namePrompt: 'Name of the saved query',
+  },
+}

@@ -1,0 +1,55 @@
+// 中文文本。与 en.ts 的键一一对应。
+export default {
+  app: { name: 'Kiln', signOut: '退出登录', project: '项目', language: '语言', role: '角色：{role}', noProject: '你还不是任何项目的成员。' },
+  nav: { ops: '运维中心', studio: '开发工作台', datamap: '数据地图', query: '自助查询', dashboard: '运维大盘' },
+  roles: { owner: '所有者', developer: '开发者', operator: '运维', viewer: '访客' },
+  login: { title: '登录 Kiln', user: '用户名', password: '密码', submit: '登录', failed: '登录失败：{msg}', busy: '正在登录…' },
+  common: {
+    loading: '加载中…', empty: '暂无数据。', error: '出错：{msg}', refresh: '刷新', close: '关闭', cancel: '取消',
+    prev: '上一页', next: '下一页', page: '第 {n} 页', all: '全部', apply: '应用', date: '日期', from: '开始', to: '结束',
+    task: '任务', state: '状态', id: '编号', bizdate: '业务日期', duration: '耗时', started: '开始时间', ended: '结束时间',
+    owner: '负责人', yes: '是', no: '否', search: '搜索', noRight: '你的角色无权执行此操作', done: '完成：{n} 个实例', rows: '{n} 行',
+  },
+  states: {
+    waiting: '等待中', ready: '就绪', queued: '排队中', running: '运行中', success: '成功', failed: '失败',
+    killed: '已终止', skipped: '已跳过', upstream_failed: '上游失败',
+  },
+  ops: {
+    title: '实例列表', filterState: '状态', filterTask: '任务名', selected: '已选 {n} 个', rerun: '重跑',
+    rerunDown: '重跑及下游', kill: '终止', setSuccess: '置为成功', backfill: '补数据…', attempt: '尝试次数',
+    trigger: '触发方式', confirm: '对 {n} 个实例执行“{action}”？', actionFailed: '{id}：{msg}',
+  },
+  backfill: {
+    title: '补数据', tasks: '任务（逗号分隔）', downstream: '包含下游任务', parallel: '并行日期数',
+    order: '顺序', asc: '从旧到新', desc: '从新到旧', preview: '预览（试运行）', start: '开始补数据',
+    summary: '{periods} 个日期共 {count} 个实例，预计耗时 {est}', unknown: '{n} 个任务从未成功（无法估算）',
+    started: '补数据 #{id} 已开始，共 {count} 个实例',
+  },
+  instance: {
+    title: '实例 #{id}', log: '日志', live: '实时', sql: '渲染后的 SQL', attempts: '执行记录', upstream: '上游',
+    downstream: '下游', why: '为什么没有运行', noReasons: '没有阻塞它的原因。', worker: '执行节点', error: '错误',
+    noSql: '没有渲染后的 SQL。', chain: '未满足的上游链路', back: '返回实例列表',
+  },
+  dashboard: {
+    title: '运维大盘', successRate: '成功率', onTimeRate: '准时率', duration: '总耗时（分钟）',
+    p95: 'p95 耗时（秒）', range: '最近 {n} 天', total: '实例数', noData: '该时间范围内没有已结束的实例。',
+  },
+  studio: {
+    tasks: '任务', filter: '筛选任务', settings: '调度配置', schedule: '调度周期', upstreams: '上游依赖',
+    retries: '重试次数', retryDelay: '重试间隔', timeout: '超时', pool: '资源池', tier: '等级', owner: '负责人', engine: '引擎',
+    type: '类型', target: '目标表', runFor: '运行日期', run: '运行', running: '运行中…', runHint: 'Ctrl+Enter 运行',
+    log: '日志', result: '{table} 的结果', history: '版本', diff: '与当前版本对比', version: '版本 {n}',
+    author: '作者', message: '说明', noTask: '请在左侧选择一个任务。', readOnly: '任务通过提交项目目录保存（kiln apply）；此处编辑器为只读。',
+    instanceLink: '实例 #{id}：{state}', timezone: '时区', none: '无', diffTitle: '版本 {from} ↔ 版本 {to}',
+  },
+  datamap: {
+    title: '数据地图', searchHint: '搜索表和字段', tables: '表', layer: '分层', engine: '引擎',
+    columns: '字段', producer: '产出任务', updates: '更新记录', lineage: '血缘', expand: '点击表节点展开其血缘',
+    column: '字段', type: '类型', comment: '注释', rowsWritten: '行数', at: '时间', noLineage: '尚无血缘记录：请先运行产出任务。',
+    readers: '被读取', match: '匹配', rows: '行数', size: '大小',
+  },
+  query: {
+    title: '自助查询', engine: '引擎', run: '运行', cancel: '取消', save: '保存', saved: '已保存为“{name}”', savedList: '已保存的查询', history: '历史',
+    csv: '下载 CSV', ndjson: '下载 NDJSON', hint: 'Ctrl+Enter 运行，Ctrl+S 保存', elapsed: '{n} 行，用时 {ms} 毫秒', namePrompt: '保存的查询名称',
+  },
+}
