@@ -233,7 +233,11 @@ func (c *Crawler) crawlEngine(ctx context.Context, p *meta.Project, name string,
 	if err != nil {
 		return nil, err
 	}
-	refs, err := e.ListTables(ctx, "")
+	schema, err := crawlScope(ctx, e)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := e.ListTables(ctx, schema)
 	if err != nil {
 		return nil, err
 	}

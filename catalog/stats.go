@@ -31,9 +31,33 @@ func statsSQL(dialect string) string {
 			WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'`
 	case "mysql":
 		return `SELECT table_schema, table_schema, table_name, table_rows, data_length + index_length FROM information_schema.tables
-			WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')`
+			WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
+			AND (DATABASE() IS NULL OR table_schema = DATABASE())`
 	}
 	return ""
+}
+
+// crawlScope is the schema a crawl lists: a MySQL data source names its
+// database, and the server's other databases (which the same login may see)
+// are not part of it; "" (every user schema) elsewhere.
+func crawlScope(ctx context.Context, e engine.Engine) (string, error) {
+	if e.Dialect() != "mysql" {
+		return "", nil
+	}
+	rows, err := e.Query(ctx, "SELECT DATABASE()")
+	if err != nil {
+		return "", fmt.Errorf("current database: %w", err)
+	}
+	defer rows.Close()
+	var db string
+	if rows.Next() {
+		v, err := rows.Values()
+		if err != nil {
+			return "", err
+		}
+		db = str(v[0])
+	}
+	return db, rows.Err()
 }
 
 // readStats returns the engine's figures by lower-cased schema.table (and

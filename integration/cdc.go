@@ -282,6 +282,18 @@ func (c *CDC) launch(p *meta.Project, spec *meta.TaskSpec, auto bool) (*CDCStatu
 	return j.status(), nil
 }
 
+// Launch starts a job for a spec no project store holds (benchmarks,
+// embedding); ctx bounds the manager's jobs when Start was not called.
+// List shows its status.
+func (c *CDC) Launch(ctx context.Context, p *meta.Project, spec *meta.TaskSpec) (*CDCStatus, error) {
+	c.mu.Lock()
+	if c.ctx == nil {
+		c.ctx = ctx
+	}
+	c.mu.Unlock()
+	return c.launch(p, spec, false)
+}
+
 // runnerJob is the job build() plans from, as for a batch run.
 func (j *cdcJob) runnerJob() *runner.Job {
 	return &runner.Job{Spec: j.spec, Project: j.project, Engines: j.c.engines}

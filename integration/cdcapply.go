@@ -170,7 +170,7 @@ func (m *shardMap) key(r []any) string {
 // add converts one binlog row; a row that does not convert is dirty.
 func (a *applier) add(m *shardMap, r []any, deleted bool) {
 	a.pending++
-	raw := make([]any, len(m.idx))
+	raw := make([]driver.Value, len(m.idx))
 	for i, k := range m.idx {
 		if k < len(r) {
 			raw[i] = normalize(r[k], m.cols[i], m.labels[i])

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -179,6 +180,12 @@ func decimalConverter(width, scale int) converter {
 }
 
 func parseDecimal(s string, width, scale int) (any, error) {
+	if width <= maxDec64 {
+		// DuckDB's appender takes a narrow decimal as its unscaled int64.
+		if n, ok := decimal64(s, width, scale); ok {
+			return n, nil
+		}
+	}
 	neg := strings.HasPrefix(s, "-")
 	digits := strings.TrimLeft(s, "+-")
 	intPart, frac, _ := strings.Cut(digits, ".")
@@ -245,7 +252,8 @@ func toString(v any) (any, error) {
 func toBytes(v any) (any, error) {
 	switch x := v.(type) {
 	case []byte:
-		return x, nil
+		// A copy: the batch reader's values live in the driver's buffer.
+		return bytes.Clone(x), nil
 	case string:
 		return []byte(x), nil
 	}

@@ -161,6 +161,7 @@ func (p *plan) planColumns(ctx context.Context) error {
 			rp.exprs = append(rp.exprs, p.src.selectExpr(c))
 			rp.names = append(rp.names, c.Name)
 			rp.convs = append(rp.convs, converterFor(c.T))
+			rp.types = append(rp.types, c.T)
 		}
 		slices.SortFunc(pk, func(a, b srcColumn) int { return a.PKPos - b.PKPos })
 		for _, k := range pk {
@@ -177,6 +178,7 @@ func (p *plan) planColumns(ctx context.Context) error {
 			rp.exprs = append(rp.exprs, a.Expr)
 			rp.names = append(rp.names, a.Name)
 			rp.convs = append(rp.convs, converterFor(t))
+			rp.types = append(rp.types, t)
 		}
 		if sharded {
 			rp.consts = append(rp.consts, sh.Schema, sh.Table)

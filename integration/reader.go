@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -19,11 +20,20 @@ type readPlan struct {
 	exprs  []string       // select list
 	names  []string       // source column names, for dirty-record reasons
 	convs  []converter    // one per select item
+	types  []colType      // target type per select item
+	fast   []fastKind     // shortcut per select item (fastread.go); built on first use
 	consts []driver.Value // values appended after the read columns (shard columns, constants)
 	pk     []int          // indexes into exprs of the key columns, in key order
 	where  string         // filter, already rendered
 	chunk  int
 	limit  *limiter
+	cpuAt  time.Duration // reader thread CPU at the last batch sent
+}
+
+// stamp records in b the reader's CPU since the previous batch.
+func (p *readPlan) stamp(b *batch) {
+	now := threadCPU()
+	b.cpu, p.cpuAt = now-p.cpuAt, now
 }
 
 // batch is one chunk of converted rows, and the key of its last row.
@@ -34,7 +44,8 @@ type batch struct {
 	last  []any // primary key of the last row read; nil without a key
 	read  int64
 	bytes int64
-	done  bool // the shard has no more rows
+	done  bool          // the shard has no more rows
+	cpu   time.Duration // reader thread CPU spent on this batch (Linux)
 }
 
 // dirtyRow is a row that could not be converted.
@@ -146,6 +157,10 @@ func (p *readPlan) prepareConn(ctx context.Context, conn *sql.Conn) error {
 // run reads the shard from after on, sending one batch per chunk (or per
 // chunk rows when the table has no key), until done or ctx ends.
 func (p *readPlan) run(ctx context.Context, shardIdx int, after []any, out chan<- batch) error {
+	// Pinned to a thread so its CPU time can be measured (Metrics.ReadCPU).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	p.cpuAt = threadCPU()
 	conn, err := p.src.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("source %s: connect: %w", p.src.name, err)
@@ -163,6 +178,7 @@ func (p *readPlan) run(ctx context.Context, shardIdx int, after []any, out chan<
 		if b.last != nil {
 			after = b.last
 		}
+		p.stamp(&b)
 		if b.done || len(p.pk) == 0 {
 			b.done = true
 			select {
@@ -183,23 +199,12 @@ func (p *readPlan) run(ctx context.Context, shardIdx int, after []any, out chan<
 // readChunk runs one chunk query; without a key it streams the whole table,
 // sending full batches as it goes and returning the remainder.
 func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args []any, shardIdx int, out chan<- batch) (batch, error) {
-	rows, err := conn.QueryContext(ctx, q, args...)
-	if err != nil {
-		return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
-	}
-	defer rows.Close()
-	n := len(p.exprs)
-	raw := make([]any, n)
-	ptrs := make([]any, n)
-	for i := range raw {
-		ptrs[i] = &raw[i]
-	}
 	b := batch{shard: shardIdx}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
-		}
-		row, size, bad := p.convert(raw)
+	slab := rowSlab{width: len(p.exprs) + len(p.consts)}
+	ar := &arena{}
+	each := func(raw []driver.Value) error {
+		row := slab.next()
+		size, bad := p.convertInto(raw, row, ar)
 		b.read++
 		b.bytes += size
 		if bad != nil {
@@ -211,17 +216,26 @@ func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args
 			b.last = keyOf(raw, p.pk, b.last)
 		} else if len(b.rows)+len(b.dirty) >= p.chunk {
 			if err := p.limit.wait(ctx, int(b.read), b.bytes); err != nil {
-				return batch{}, err
+				return err
 			}
+			p.stamp(&b)
 			select {
 			case out <- b:
 			case <-ctx.Done():
-				return batch{}, ctx.Err()
+				return ctx.Err()
 			}
 			b = batch{shard: shardIdx}
 		}
+		return nil
 	}
-	if err := rows.Err(); err != nil {
+	handled, err := rawQuery(ctx, conn, q, args, each)
+	if !handled {
+		err = p.scanChunk(ctx, conn, q, args, each)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return batch{}, ctx.Err()
+		}
 		return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
 	}
 	if len(p.pk) > 0 && b.read < int64(p.chunk) {
@@ -233,9 +247,34 @@ func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args
 	return b, nil
 }
 
+// scanChunk reads a chunk through database/sql, for drivers rawQuery cannot
+// use.
+func (p *readPlan) scanChunk(ctx context.Context, conn *sql.Conn, q string, args []any, each func([]driver.Value) error) error {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n := len(p.exprs)
+	raw := make([]driver.Value, n)
+	ptrs := make([]any, n)
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return err
+		}
+		if err := each(raw); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // keyOf copies the key values of a row into dst (reused), as values that
 // survive the next Scan and a JSON round trip.
-func keyOf(raw []any, pk []int, dst []any) []any {
+func keyOf(raw []driver.Value, pk []int, dst []any) []any {
 	if dst == nil {
 		dst = make([]any, len(pk))
 	}
@@ -254,13 +293,32 @@ func keyOf(raw []any, pk []int, dst []any) []any {
 
 // convert turns one scanned row into target values; a failed conversion
 // returns the row as a dirty record instead.
-func (p *readPlan) convert(raw []any) ([]driver.Value, int64, *dirtyRow) {
+func (p *readPlan) convert(raw []driver.Value) ([]driver.Value, int64, *dirtyRow) {
 	row := make([]driver.Value, len(raw)+len(p.consts))
+	size, bad := p.convertInto(raw, row, nil)
+	if bad != nil {
+		return nil, size, bad
+	}
+	return row, size, nil
+}
+
+// convertInto converts raw into row (len(raw)+len(consts) long), copying
+// strings into ar (nil: one allocation each). raw may live in the driver's
+// buffer: nothing in row refers to it.
+func (p *readPlan) convertInto(raw []driver.Value, row []driver.Value, ar *arena) (int64, *dirtyRow) {
+	if p.fast == nil {
+		fast := make([]fastKind, len(p.types))
+		for i, t := range p.types {
+			fast[i] = fastKindOf(t)
+		}
+		p.fast = fast
+	}
 	var size int64
 	for i, v := range raw {
 		switch x := v.(type) {
 		case nil:
 			size++
+			row[i] = nil
 			continue
 		case []byte:
 			size += int64(len(x))
@@ -269,18 +327,24 @@ func (p *readPlan) convert(raw []any) ([]driver.Value, int64, *dirtyRow) {
 		default:
 			size += 8
 		}
+		if i < len(p.fast) {
+			if c, ok := fastValue(p.fast[i], &p.types[i], v, ar); ok {
+				row[i] = c
+				continue
+			}
+		}
 		c, err := p.convs[i](v)
 		if err != nil {
-			return nil, size, &dirtyRow{reason: fmt.Sprintf("column %s: %v", p.names[i], err), record: recordText(p.names, raw)}
+			return size, &dirtyRow{reason: fmt.Sprintf("column %s: %v", p.names[i], err), record: recordText(p.names, raw)}
 		}
 		row[i] = c
 	}
 	copy(row[len(raw):], p.consts)
-	return row, size, nil
+	return size, nil
 }
 
 // recordText renders a raw row for the dirty-record table.
-func recordText(names []string, raw []any) string {
+func recordText(names []string, raw []driver.Value) string {
 	var b strings.Builder
 	b.WriteByte('{')
 	for i, v := range raw {

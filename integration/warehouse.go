@@ -89,6 +89,20 @@ ORDER BY column_index`, schema, table)
 	return out, rows.Err()
 }
 
+// plain says a table has no constraints and no indexes.
+func (w *warehouse) plain(ctx context.Context, schema, table string) (bool, error) {
+	var n int
+	err := w.conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM duckdb_constraints() c
+    WHERE c.database_name = current_database() AND c.schema_name = COALESCE(NULLIF(?, ''), current_schema()) AND c.table_name = ?)
+  + (SELECT count(*) FROM duckdb_indexes() i
+    WHERE i.database_name = current_database() AND i.schema_name = COALESCE(NULLIF(?, ''), current_schema()) AND i.table_name = ?)`,
+		schema, table, schema, table).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("target: describe %s: %w", qt(schema, table), err)
+	}
+	return n == 0, nil
+}
+
 // syncState is what a sync remembers between runs and chunks.
 type syncState struct {
 	// Instance is the run that owns an unfinished load; a later attempt of

@@ -64,8 +64,9 @@ func (r *Runner) runProcess(ctx context.Context, inst *meta.Instance, spec *meta
 	cmd.Env = append(baseEnv(), env...)
 	cmd.Env = append(cmd.Env, "KILN_INSTANCE_ID="+strconv.FormatInt(inst.ID, 10), "KILN_WORK_DIR="+dir)
 	cmd.Stdout, cmd.Stderr = lw.File(), lw.File()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	lw.Printf("running %s %s in %s (memory limit %d MB)", interp, file, dir, memMB)
+	defer lockThread()()
 	if err := cmd.Start(); err != nil {
 		return Outcome{State: meta.StateFailed, Rendered: script, Error: fmt.Sprintf("start %s: %v", interp, err)}
 	}

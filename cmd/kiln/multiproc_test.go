@@ -43,7 +43,7 @@ func TestMultiProcess_PostgresWorkersSurviveKill9(t *testing.T) {
 	pg := testenv.Postgres(t)
 	out := t.TempDir() // the folder every process's tasks write to
 	files := map[string]string{
-		"kiln.yaml": fmt.Sprintf("name: mp\ndefaults:\n  owner: tester\n  retries: 2\n  retry_delay: 1s\n  timeout: 5m\nparams:\n  out_dir: %s\n", out),
+		"kiln.yaml":     fmt.Sprintf("name: mp\ndefaults:\n  owner: tester\n  retries: 2\n  retry_delay: 1s\n  timeout: 5m\nparams:\n  out_dir: %s\n", out),
 		"tasks/root.sh": mpTask(),
 		"tasks/join.sh": mpTask("m1", "m2", "m3", "m4", "m5", "m6"),
 		"tasks/sink.sh": mpTask("join"),

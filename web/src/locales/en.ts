@@ -15,6 +15,7 @@ export default {
     waiting: 'waiting', ready: 'ready', queued: 'queued', running: 'running', success: 'success', failed: 'failed',
     killed: 'killed', skipped: 'skipped', upstream_failed: 'upstream failed',
   },
+  triggers: { schedule: 'schedule', manual: 'manual', backfill: 'backfill', rerun: 'rerun' },
   ops: {
     title: 'Instances', filterState: 'State', filterTask: 'Task name', selected: '{n} selected', rerun: 'Rerun',
     rerunDown: 'Rerun with downstream', kill: 'Kill', setSuccess: 'Set success', backfill: 'Backfill…', attempt: 'Attempt',

@@ -14,6 +14,7 @@ export default {
     waiting: '等待中', ready: '就绪', queued: '排队中', running: '运行中', success: '成功', failed: '失败',
     killed: '已终止', skipped: '已跳过', upstream_failed: '上游失败',
   },
+  triggers: { schedule: '调度', manual: '手动', backfill: '补数据', rerun: '重跑' },
   ops: {
     title: '实例列表', filterState: '状态', filterTask: '任务名', selected: '已选 {n} 个', rerun: '重跑',
     rerunDown: '重跑及下游', kill: '终止', setSuccess: '置为成功', backfill: '补数据…', attempt: '尝试次数',

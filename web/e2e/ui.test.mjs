@@ -1,0 +1,275 @@
+// End-to-end test of the web UI in a real browser: builds kiln, starts
+// `kiln server` on loopback with the demo project (examples/edu) and a temp
+// data directory, and drives Debian's Chromium through playwright-core.
+// Run with `make test-ui` (which builds the UI first). Screenshots go to
+// test-output/ui/ at the repository root.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, dirname } from 'node:path'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const shots = join(root, 'test-output', 'ui')
+const chrome = process.env.CHROMIUM || '/usr/bin/chromium'
+const password = 'e2e-Password-1'
+const T = 60_000 // generous: the machine is shared
+const day = '2026-01-15'
+
+let dir, srv, browser, page, base, srvLog = ''
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => ok(port))
+    }).on('error', fail)
+  })
+}
+
+async function waitHealthy(url, ms) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (srv.exitCode !== null) throw new Error('kiln server exited:\n' + srvLog)
+    try {
+      if ((await fetch(url + '/healthz')).ok) return
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  throw new Error('kiln server did not become healthy:\n' + srvLog)
+}
+
+async function shot(name) {
+  await page.screenshot({ path: join(shots, name + '.png'), fullPage: false })
+}
+
+before(async () => {
+  assert.ok(existsSync(chrome), `no browser at ${chrome}: apt-get install -y chromium`)
+  assert.ok(existsSync(join(root, 'webui', 'dist', 'index.html')), 'the UI is not built: run make ui')
+  dir = mkdtempSync(join(tmpdir(), 'kiln-ui-e2e-'))
+  mkdirSync(shots, { recursive: true })
+  const bin = join(dir, 'kiln')
+  execFileSync('go', ['build', '-o', bin, './cmd/kiln'], { cwd: root, stdio: 'inherit' })
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  srv = spawn(bin, ['server', '--data', join(dir, 'data'), '--addr', `127.0.0.1:${port}`, '--project', 'examples/edu'], {
+    cwd: root, env: { ...process.env, KILN_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  srv.stdout.on('data', (d) => (srvLog += d))
+  srv.stderr.on('data', (d) => (srvLog += d))
+  await waitHealthy(base, T)
+  browser = await chromium.launch({
+    executablePath: chrome,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+  page = await browser.newPage({ viewport: { width: 1366, height: 860 } })
+  page.setDefaultTimeout(T)
+})
+
+after(async () => {
+  await browser?.close()
+  if (srv && srv.exitCode === null) {
+    srv.kill('SIGTERM')
+    await new Promise((r) => srv.once('exit', r))
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+// runInStudio opens a task in the studio, runs it for `day` and waits for
+// its log to end; returns the run panel's final state.
+async function runInStudio(task) {
+  await page.goto(`${base}/studio/${task}`)
+  await page.locator('[data-test=task-name]', { hasText: task }).waitFor()
+  await page.locator('[data-test=editor] .monaco-editor').waitFor()
+  await page.fill('[data-test=run-date]', day)
+  await page.click('[data-test=run]')
+  await page.locator('[data-test=run-panel] [data-test=log]').waitFor()
+  // The log streams until the instance ends; the live badge then goes away
+  // and the link shows a final state.
+  await page.waitForFunction(() => /#\d+: (success|failed|killed|成功|失败)/.test(document.querySelector('[data-test=run-link]')?.textContent ?? ''), null, { timeout: 4 * T })
+  return page.textContent('[data-test=run-link]')
+}
+
+test('the web UI end to end', { timeout: 15 * T }, async (t) => {
+  await t.test('a wrong password is refused with a message', async () => {
+    await page.goto(base + '/')
+    await page.waitForURL(/\/login/)
+    await page.selectOption('[data-test=login] [data-test=lang]', 'en')
+    await page.fill('input[name=user]', 'admin')
+    await page.fill('input[name=password]', 'wrong')
+    await page.click('button[type=submit]')
+    await page.locator('[data-test=login-error]').waitFor()
+    await shot('01-login-error')
+  })
+
+  await t.test('sign in lands on the ops center', async () => {
+    await page.fill('input[name=password]', password)
+    await page.click('button[type=submit]')
+    await page.locator('table[data-test=instances]').waitFor()
+    await page.locator('[data-test=project]').waitFor()
+    assert.equal(await page.inputValue('[data-test=project]'), 'edu')
+    assert.match(await page.textContent('[data-test=role]'), /owner/)
+  })
+
+  await t.test('studio: run the source generator, then a SQL model, with log and result grid', async () => {
+    const gen = await runInStudio('gen_source')
+    assert.match(gen, /success/, 'gen_source: ' + gen)
+    const st = await runInStudio('ods_courses')
+    assert.match(st, /success/, 'ods_courses: ' + st)
+    const log = await page.textContent('[data-test=run-panel] [data-test=log]')
+    assert.ok(log.length > 0, 'the log panel is empty')
+    await page.locator('[data-test=run-panel] [data-test=grid] tbody tr').first().waitFor()
+    await shot('02-studio-run')
+    await page.click('[data-test=tab-history]')
+    await page.locator('[data-test=history] table').waitFor()
+  })
+
+  await t.test('ops center: the run is listed; rerun with downstream', async () => {
+    await page.goto(base + '/ops')
+    await page.fill('[data-test=f-task]', 'ods_courses')
+    await page.fill('[data-test=f-from]', day)
+    await page.fill('[data-test=f-to]', day)
+    await page.click('[data-test=apply]')
+    const row = page.locator('tr[data-task=ods_courses]').first()
+    await row.waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('table[data-test=instances] tbody tr').length >= 1 &&
+      [...document.querySelectorAll('table[data-test=instances] tbody tr')].every((r) => r.getAttribute('data-task') === 'ods_courses'))
+    await shot('03-ops-list')
+    await row.locator('input[type=checkbox]').check()
+    page.once('dialog', (d) => d.accept())
+    await page.click('[data-test=act-rerunDown]')
+    await page.locator('[data-test=msg]').waitFor()
+    assert.match(await page.textContent('[data-test=msg]'), /Done: \d+ instance/)
+  })
+
+  await t.test('instance page: log, rendered SQL, neighbours and why', async () => {
+    await page.locator('tr[data-task=ods_courses] a').first().click()
+    await page.locator('[data-test=instance-title]').waitFor()
+    await page.locator('[data-test=why]').waitFor()
+    await page.locator('[data-test=log]').waitFor()
+    await page.click('[data-test=tab-sql]')
+    await page.locator('[data-test=rendered]').waitFor()
+    assert.match(await page.textContent('[data-test=rendered]'), /select/i)
+    await shot('04-instance')
+  })
+
+  await t.test('backfill dialog previews before it starts', async () => {
+    await page.goto(base + '/ops')
+    await page.click('[data-test=open-backfill]')
+    await page.fill('[data-test=bf-tasks]', 'ods_courses')
+    await page.fill('[data-test=bf-from]', '2026-01-01')
+    await page.fill('[data-test=bf-to]', '2026-01-03')
+    assert.ok(await page.isDisabled('[data-test=bf-start]'), 'start must wait for a preview')
+    await page.click('[data-test=bf-preview-btn]')
+    await page.locator('[data-test=bf-preview]').waitFor()
+    assert.match(await page.textContent('[data-test=bf-preview]'), /3 instance\(s\) over 3 date/)
+    await shot('05-backfill-preview')
+    await page.keyboard.press('Escape')
+  })
+
+  await t.test('dashboard draws its charts', async () => {
+    await page.goto(base + '/ops/dashboard')
+    await page.locator('[data-test=chart] canvas').first().waitFor()
+    await shot('06-dashboard')
+  })
+
+  await t.test('data map: search, table page and a lineage graph expanded by a click', async () => {
+    await page.goto(base + '/datamap')
+    await page.fill('[data-test=dm-search]', 'course')
+    await page.click('[data-test=dm-go]')
+    await page.locator('[data-test=hits] a').first().waitFor()
+    await shot('07-datamap')
+    await page.goto(base + '/datamap/tables/ods.ods_courses')
+    await page.locator('[data-test=columns] tbody tr').first().waitFor()
+    await page.locator('[data-test=lineage] .vue-flow__node').first().waitFor()
+    await page.waitForFunction(() => document.querySelectorAll('[data-test=lineage] .vue-flow__node').length >= 2)
+    const before = await page.locator('[data-test=lineage] .vue-flow__node').count()
+    await page.locator('[data-test=lineage]').scrollIntoViewIfNeeded()
+    await shot('08-lineage')
+    // Expanding a neighbour adds its own neighbours (or at least keeps the graph).
+    await page.locator('[data-test=lineage] .vue-flow__node:not(.root)').first().click()
+    await page.waitForTimeout(500)
+    assert.ok(await page.locator('[data-test=lineage] .vue-flow__node').count() >= before)
+  })
+
+  await t.test('query: run a statement and see the grid', async () => {
+    await page.goto(base + '/query')
+    await page.locator('[data-test=editor] .monaco-editor').waitFor()
+    await page.click('[data-test=q-run]')
+    await page.locator('[data-test=q-grid] tbody tr').first().waitFor()
+    assert.match(await page.textContent('[data-test=q-grid]'), /42/)
+    await shot('09-query')
+  })
+
+  await t.test('first load with a cold cache (figure, not an assertion)', async (t) => {
+    const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
+    const ctx = await browser.newContext()
+    const p = await ctx.newPage()
+    await p.goto(base + '/login')
+    await p.evaluate((tok) => localStorage.setItem('kiln.token', tok), token)
+    const ctx2 = await browser.newContext({ storageState: await ctx.storageState() })
+    const q = await ctx2.newPage()
+    const bytes = { js: 0, css: 0 }
+    q.on('response', async (r) => {
+      const u = r.url()
+      const kind = u.endsWith('.js') ? 'js' : u.endsWith('.css') ? 'css' : ''
+      if (kind) bytes[kind] += Number(r.headers()['content-length'] ?? (await r.body()).length)
+    })
+    const t0 = Date.now()
+    await q.goto(base + '/ops')
+    await q.locator('table[data-test=instances] tbody tr').first().waitFor()
+    const shown = Date.now() - t0
+    const nav = await q.evaluate(() => JSON.stringify(performance.getEntriesByType('navigation')[0]))
+    const load = Math.round(JSON.parse(nav).loadEventEnd)
+    t.diagnostic(`first load of /ops: load event ${load} ms, instance list shown ${shown} ms, JS ${bytes.js} B, CSS ${bytes.css} B`)
+    console.log(`UI-FIRST-LOAD load_ms=${load} shown_ms=${shown} js_bytes=${bytes.js} css_bytes=${bytes.css}`)
+    await ctx.close()
+    await ctx2.close()
+  })
+
+  await t.test('switching to Chinese changes the page texts', async () => {
+    await page.goto(base + '/ops')
+    await page.locator('table[data-test=instances]').waitFor()
+    const en = await page.textContent('header nav')
+    assert.match(en, /Ops center/)
+    await page.selectOption('header [data-test=lang]', 'zh')
+    await page.waitForFunction(() => document.querySelector('header nav')?.textContent?.includes('运维中心'))
+    const zh = await page.textContent('body')
+    assert.ok(!/Ops center|Rerun with downstream|Instances/.test(zh), 'English left after switching: ' + zh.slice(0, 300))
+    await shot('10-ops-zh')
+    await page.goto(base + '/studio/ods_courses')
+    await page.locator('[data-test=settings]').waitFor()
+    assert.match(await page.textContent('[data-test=settings]'), /调度周期/)
+    await shot('11-studio-zh')
+    await page.selectOption('header [data-test=lang]', 'en')
+  })
+
+  await t.test('a viewer sees what they cannot do disabled or hidden', async () => {
+    const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
+    const call = async (method, path, body) => {
+      const r = await fetch(base + '/api/v1' + path, { method, headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+      assert.ok(r.ok, `${method} ${path}: ${r.status} ${await r.text()}`)
+    }
+    await call('POST', '/users', { name: 'vera', password: 'viewer-Pass-1' })
+    await call('PUT', '/projects/edu/members/vera', { role: 'viewer' })
+    await page.click('[data-test=signout]')
+    await page.waitForURL(/\/login/)
+    await page.fill('input[name=user]', 'vera')
+    await page.fill('input[name=password]', 'viewer-Pass-1')
+    await page.click('button[type=submit]')
+    await page.locator('table[data-test=instances] tbody tr').first().waitFor()
+    await page.waitForFunction(() => /viewer/.test(document.querySelector('[data-test=role]')?.textContent ?? ''))
+    assert.ok(await page.isDisabled('[data-test=open-backfill]'))
+    await page.locator('table[data-test=instances] tbody input[type=checkbox]').first().check()
+    assert.ok(await page.isDisabled('[data-test=act-rerunDown]'))
+    assert.equal(await page.locator('[data-nav=query]').count(), 0, 'query is hidden from viewers')
+    await page.goto(base + '/studio/ods_courses')
+    await page.locator('[data-test=run]').waitFor()
+    assert.ok(await page.isDisabled('[data-test=run]'))
+    await shot('12-viewer-studio')
+  })
+})
