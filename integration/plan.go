@@ -40,7 +40,10 @@ type plan struct {
 	where  string
 	pValue string // partition value, rendered
 
-	tgt       *warehouse
+	tgt       *warehouse // the DuckDB target; nil with a SQL sink
+	out       *sqlSink   // a MySQL or Postgres target
+	file      *fileSink  // a CSV or Parquet file target (tgt is its private DuckDB)
+	queue     *queueSink // a message-queue target (tgt, when set, holds its state)
 	schema    string
 	table     string
 	existing  []tgtColumn
@@ -283,6 +286,12 @@ func targetColumns(spec *meta.SyncSpec, cols, pk []srcColumn, sharded bool) ([]t
 
 // openTarget opens the target and plans the changes to an existing table.
 func (x *Executor) openTarget(ctx context.Context, job *runner.Job, p *plan) error {
+	if p.spec.Target.Files != "" {
+		return x.openFileTarget(ctx, job, p)
+	}
+	if p.spec.Target.Queue != "" {
+		return x.openQueueTarget(ctx, job, p)
+	}
 	name := p.spec.Target.Engine
 	if name == "" {
 		name = job.Spec.Engine
@@ -294,9 +303,6 @@ func (x *Executor) openTarget(ctx context.Context, job *runner.Job, p *plan) err
 	if err != nil {
 		return fmt.Errorf("target: %w", err)
 	}
-	if e.Dialect() != "duckdb" {
-		return fmt.Errorf("target %s: sync into %s engines is not supported yet (the warehouse is DuckDB)", name, e.Dialect())
-	}
 	db, ok := dbOf(e)
 	if !ok {
 		return fmt.Errorf("target %s: engine cannot be written by a sync", name)
@@ -306,6 +312,23 @@ func (x *Executor) openTarget(ctx context.Context, job *runner.Job, p *plan) err
 	}
 	ref := engine.ParseTableRef(p.spec.Target.Table)
 	p.schema, p.table = ref.Schema, ref.Name
+	switch e.Dialect() {
+	case "duckdb":
+	case "mysql", "postgres":
+		if p.spec.Mode == meta.SyncCDC {
+			return fmt.Errorf("target %s: a cdc sync writes into the DuckDB warehouse, not a %s engine", name, e.Dialect())
+		}
+		if err := p.checkPartition(); err != nil {
+			return err
+		}
+		if err := db.PingContext(ctx); err != nil {
+			return fmt.Errorf("target %s: cannot connect: %w", name, err)
+		}
+		p.out, err = openSink(name, e.Dialect(), db, p.schema, p.table, p)
+		return err
+	default:
+		return fmt.Errorf("target %s: sync into %s engines is not supported (targets: DuckDB, MySQL/MariaDB, Postgres)", name, e.Dialect())
+	}
 	if p.tgt, err = openWarehouse(ctx, db); err != nil {
 		return err
 	}
@@ -317,6 +340,10 @@ func (x *Executor) openTarget(ctx context.Context, job *runner.Job, p *plan) err
 			return err
 		}
 	}
+	return p.checkPartition()
+}
+
+func (p *plan) checkPartition() error {
 	if p.spec.Mode == meta.SyncPartition {
 		if p.spec.PartitionColumn == "" {
 			return fmt.Errorf("a partition sync needs a partition_column")
@@ -331,6 +358,12 @@ func (x *Executor) openTarget(ctx context.Context, job *runner.Job, p *plan) err
 func (p *plan) close() {
 	if p.tgt != nil {
 		p.tgt.Close()
+	}
+	if p.file != nil {
+		p.file.close()
+	}
+	if p.queue != nil && p.queue.pub != nil {
+		p.queue.pub.Close()
 	}
 	if p.src != nil && p.src.close != nil {
 		p.src.close()

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -301,7 +302,7 @@ func (s *sqlSink) writeDirty(ctx context.Context, tx *sql.Tx, key string, instan
 func (s *sqlSink) batchRows() int { return max(1, min(1000, 60000/max(1, len(s.types)))) }
 
 // insert writes rows in multi-row INSERTs.
-func (s *sqlSink) insert(ctx context.Context, tx *sql.Tx, names []string, rows [][]any) error {
+func (s *sqlSink) insert(ctx context.Context, tx *sql.Tx, names []string, rows [][]driver.Value) error {
 	qn := make([]string, len(names))
 	for i, n := range names {
 		qn[i] = s.quote(n)
@@ -337,7 +338,7 @@ func (s *sqlSink) insert(ctx context.Context, tx *sql.Tx, names []string, rows [
 
 // deleteKeys deletes the rows whose key (at positions idx of each row)
 // matches one of rows.
-func (s *sqlSink) deleteKeys(ctx context.Context, tx *sql.Tx, keys []string, idx []int, rows [][]any) error {
+func (s *sqlSink) deleteKeys(ctx context.Context, tx *sql.Tx, keys []string, idx []int, rows [][]driver.Value) error {
 	qk := make([]string, len(keys))
 	for i, k := range keys {
 		qk[i] = s.quote(k)

@@ -84,6 +84,15 @@ func (x *Executor) Sync(ctx context.Context, job *runner.Job) (*Metrics, error) 
 	}
 	r := &run{x: x, p: p, job: job, m: m, lastLog: time.Now(), logf: job.Log.Printf}
 	switch p.spec.Mode {
+	case meta.SyncIncremental, meta.SyncFull, meta.SyncPartition, "":
+		if p.out != nil {
+			return m, r.toSink(ctx)
+		}
+		if p.queue != nil {
+			return m, r.toQueue(ctx)
+		}
+	}
+	switch p.spec.Mode {
 	case meta.SyncIncremental:
 		err = r.incremental(ctx)
 	case meta.SyncCDC:
@@ -92,6 +101,9 @@ func (x *Executor) Sync(ctx context.Context, job *runner.Job) (*Metrics, error) 
 		err = r.staged(ctx)
 	default:
 		err = fmt.Errorf("unknown sync mode %q: want full, incremental or partition", p.spec.Mode)
+	}
+	if err == nil && p.file != nil {
+		err = p.file.write(ctx, p.tgt)
 	}
 	return m, err
 }

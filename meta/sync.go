@@ -104,6 +104,20 @@ type SyncTarget struct {
 	Engine string `json:"engine,omitempty"`
 	// Table is [schema.]table.
 	Table string `json:"table,omitempty"`
+	// Files is a CSV or Parquet file to write instead of a table (relative
+	// to the data directory; parameters such as ${bizdate} allowed);
+	// Format is csv or parquet (default: from the extension).
+	Files  string `json:"files,omitempty"`
+	Format string `json:"format,omitempty"`
+	// Queue is a message queue to publish the rows to instead of a table:
+	// nats://host:4222 (JetStream); kafka:// is the seam for Kafka. Subject
+	// is the subject (topic); Stream the JetStream stream, created for the
+	// subject when missing; Message is "row" (one JSON object a message,
+	// the default) or "batch" (a JSON array of rows a message).
+	Queue   string `json:"queue,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Stream  string `json:"stream,omitempty"`
+	Message string `json:"message,omitempty"`
 }
 
 // SyncColumn is a column a sync adds: a constant Value or a source SQL

@@ -71,8 +71,8 @@ func (dr *draft) checkSync(probs *problems) {
 	if s.Source.Files == "" && s.Source.Table == "" && len(s.Source.Tables) == 0 {
 		probs.add(file, at, "sync.source: table (or tables, for shards) is required")
 	}
-	if s.Target.Table == "" {
-		probs.add(file, at, "sync.target: table is required")
+	if s.Target.Table == "" && s.Target.Files == "" && s.Target.Queue == "" {
+		probs.add(file, at, "sync.target: table (or files, or queue) is required")
 	} else if !tableRe.MatchString(s.Target.Table) {
 		probs.add(file, at, "sync.target.table %q: want [schema.]table, letters, digits and _", s.Target.Table)
 	}
