@@ -12,6 +12,7 @@ var Dialects = []string{"ansi", "duckdb", "mysql", "postgres"}
 
 // Parse parses SQL text (one statement or a script) in a dialect.
 func Parse(dialect, text string) ([]*Stmt, error) {
+	text = rewriteInsertOverwrite(text)
 	switch strings.ToLower(dialect) {
 	case "ansi", "postgres", "postgresql":
 		return parsePostgres(text)
