@@ -13,6 +13,7 @@ type Graph struct {
 	writers  map[string][]string // table -> tasks writing it
 	readers  map[string][]string // table -> tasks reading it
 	tables   map[string]bool
+	kinds    map[string]string // node -> kind, for nodes that are no table (a data API)
 }
 
 type gEdge struct {
@@ -23,7 +24,7 @@ type gEdge struct {
 // GraphNode is a node of a graph answer, at its distance from the start.
 type GraphNode struct {
 	ID    string `json:"id"`
-	Kind  string `json:"kind"` // table or column
+	Kind  string `json:"kind"` // table, column or api
 	Depth int    `json:"depth"`
 }
 
@@ -41,11 +42,31 @@ type Subgraph struct {
 	// Tasks are the tasks that write the tables reached downstream (impact)
 	// or upstream.
 	Tasks []string `json:"tasks"`
+	// APIs are the published data APIs reached (leaves of the graph).
+	APIs []string `json:"apis"`
+}
+
+// Leaf is a consumer at the end of the lineage, such as a published data
+// API: a node that reads tables and feeds nothing Kiln tracks.
+type Leaf struct {
+	Node    string   // e.g. api:/orders/by-city
+	Kind    string   // e.g. api
+	Sources []string // the tables it reads
+}
+
+// AddLeaf puts a leaf downstream of the tables it reads.
+func (g *Graph) AddLeaf(l Leaf) {
+	g.tables[l.Node] = true
+	g.kinds[l.Node] = l.Kind
+	for _, s := range l.Sources {
+		g.tables[s] = true
+		g.add(s, l.Node, "")
+	}
 }
 
 // NewGraph builds the graph of a project's current task lineage.
 func NewGraph(ls []*meta.TaskLineage) *Graph {
-	g := &Graph{down: map[string][]gEdge{}, up: map[string][]gEdge{}, writers: map[string][]string{}, readers: map[string][]string{}, tables: map[string]bool{}}
+	g := &Graph{down: map[string][]gEdge{}, up: map[string][]gEdge{}, writers: map[string][]string{}, readers: map[string][]string{}, tables: map[string]bool{}, kinds: map[string]string{}}
 	for _, l := range ls {
 		for _, t := range l.Targets {
 			g.tables[t] = true
@@ -96,7 +117,7 @@ func (g *Graph) Walk(node, dir string, depth int) *Subgraph {
 		kind = "column"
 	}
 	seen := map[string]int{node: 0}
-	out := &Subgraph{Nodes: []GraphNode{{ID: node, Kind: kind, Depth: 0}}, Edges: []GraphEdge{}, Tasks: []string{}}
+	out := &Subgraph{Nodes: []GraphNode{{ID: node, Kind: g.kindOf(node, kind), Depth: 0}}, Edges: []GraphEdge{}, Tasks: []string{}, APIs: []string{}}
 	tasks := map[string]bool{}
 	frontier := []string{node}
 	for d := 1; len(frontier) > 0 && (depth <= 0 || d <= depth); d++ {
@@ -111,10 +132,16 @@ func (g *Graph) Walk(node, dir string, depth int) *Subgraph {
 					src, dst = e.to, n
 				}
 				out.Edges = append(out.Edges, GraphEdge{Source: src, Target: dst, Task: e.task})
-				tasks[e.task] = true
+				if e.task != "" {
+					tasks[e.task] = true
+				}
 				if _, ok := seen[e.to]; !ok {
 					seen[e.to] = d
-					out.Nodes = append(out.Nodes, GraphNode{ID: e.to, Kind: kind, Depth: d})
+					k := g.kindOf(e.to, kind)
+					if k == "api" {
+						out.APIs = append(out.APIs, e.to)
+					}
+					out.Nodes = append(out.Nodes, GraphNode{ID: e.to, Kind: k, Depth: d})
 					next = append(next, e.to)
 				}
 			}
@@ -126,6 +153,13 @@ func (g *Graph) Walk(node, dir string, depth int) *Subgraph {
 	}
 	sort.Strings(out.Tasks)
 	return out
+}
+
+func (g *Graph) kindOf(n, def string) string {
+	if k, ok := g.kinds[n]; ok {
+		return k
+	}
+	return def
 }
 
 // isColumn tells a column node from a table node: tables are the names

@@ -18,8 +18,9 @@ var SampleBizdate = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // Service computes and stores the lineage of task versions and builds the
 // project graph.
 type Service struct {
-	store meta.Store
-	ls    meta.LineageStore
+	store  meta.Store
+	ls     meta.LineageStore
+	leaves LeafSource
 }
 
 // NewService returns a lineage service on a store that implements
@@ -124,5 +125,31 @@ func (s *Service) Graph(ctx context.Context, proj *meta.Project) (*Graph, []*met
 	if err != nil {
 		return nil, nil, err
 	}
-	return NewGraph(ls), ls, nil
+	g := NewGraph(ls)
+	if s.leaves != nil {
+		leaves, err := s.leaves(ctx, proj)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, l := range leaves {
+			spec := &meta.TaskSpec{Engine: l.Engine}
+			res, err := Analyze(s.DialectOf(ctx, proj, spec), l.SQL, Options{})
+			if err != nil {
+				continue // a leaf whose SQL does not parse has no edges
+			}
+			g.AddLeaf(Leaf{Node: l.Node, Kind: l.Kind, Sources: res.Sources})
+		}
+	}
+	return g, ls, nil
 }
+
+// LeafSQL is a lineage leaf before analysis: its node, kind, engine and SQL.
+type LeafSQL struct {
+	Node, Kind, Engine, SQL string
+}
+
+// LeafSource lists a project's leaves (published data APIs).
+type LeafSource func(ctx context.Context, proj *meta.Project) ([]LeafSQL, error)
+
+// SetLeaves makes Graph place the leaves downstream of the tables they read.
+func (s *Service) SetLeaves(f LeafSource) { s.leaves = f }

@@ -265,3 +265,25 @@ func toJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestDataAPI_InLineage puts a published data API downstream of the table
+// it reads, so impact analysis lists it.
+func TestDataAPI_InLineage(t *testing.T) {
+	k := startKiln(t, cli.ServerOptions{})
+	crmProject(t, k)
+	k.mustCLI("api", "publish", "-p", "crm", writeSpec(t, `{"path":"users/by-name","sql":"SELECT id, name FROM users WHERE name = :name [[ AND id > :min_id ]]","order_by":"id","params":[{"name":"name","type":"string","required":true},{"name":"min_id","type":"int"}]}`))
+	out := k.mustCLI("lineage", "impact", "-p", "crm", "users")
+	if !strings.Contains(out, "api:/users/by-name") || !strings.Contains(out, "api") {
+		t.Fatalf("impact of users lacks the data API:\n%s", out)
+	}
+	var g struct {
+		APIs []string `json:"apis"`
+	}
+	if err := json.Unmarshal([]byte(k.mustCLI("lineage", "impact", "-p", "crm", "users", "--json")), &g); err != nil || len(g.APIs) != 1 {
+		t.Fatalf("impact --json apis: %v %v", g.APIs, err)
+	}
+	k.mustCLI("api", "offline", "-p", "crm", "users/by-name")
+	if out := k.mustCLI("lineage", "impact", "-p", "crm", "users"); strings.Contains(out, "api:/users/by-name") {
+		t.Fatalf("an offline API still in lineage:\n%s", out)
+	}
+}

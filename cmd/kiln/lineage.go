@@ -6,6 +6,7 @@ import (
 
 	"github.com/kilnhq/kiln/catalog"
 	"github.com/kilnhq/kiln/cli"
+	"github.com/kilnhq/kiln/dataapi"
 	"github.com/kilnhq/kiln/events"
 	"github.com/kilnhq/kiln/lineage"
 	"github.com/kilnhq/kiln/meta"
@@ -19,8 +20,33 @@ func newLineageService(ctx context.Context, store meta.Store, bus *events.Bus, l
 		return nil
 	}
 	svc := lineage.NewService(store, ls)
+	if ds, ok := store.(meta.DataAPIStore); ok {
+		svc.SetLeaves(dataAPILeaves(ds))
+	}
 	go svc.Record(ctx, bus, log)
 	return svc
+}
+
+// dataAPILeaves makes every online data API of a project a lineage leaf.
+func dataAPILeaves(ds meta.DataAPIStore) lineage.LeafSource {
+	return func(ctx context.Context, proj *meta.Project) ([]lineage.LeafSQL, error) {
+		apis, err := ds.ListDataAPIs(ctx, proj.ID)
+		if err != nil {
+			return nil, err
+		}
+		var out []lineage.LeafSQL
+		for _, a := range apis {
+			if !a.Online {
+				continue
+			}
+			eng, sql, err := dataapi.LineageSQL(a.Spec)
+			if err != nil {
+				continue
+			}
+			out = append(out, lineage.LeafSQL{Node: "api:/" + a.Path, Kind: "api", Engine: eng, SQL: sql})
+		}
+		return out, nil
+	}
 }
 
 // startDataMap starts the catalog crawler and, when configured, the
