@@ -127,6 +127,7 @@ type Status struct {
 func (s *Service) Submit(ctx context.Context, req *Request) (*Status, error) {
 	eng, prep, err := s.prepare(ctx, req)
 	if err != nil {
+		s.recordRefused(ctx, req, err)
 		return nil, err
 	}
 	s.mu.Lock()
@@ -150,6 +151,20 @@ func (s *Service) Submit(ctx context.Context, req *Request) (*Status, error) {
 	s.mu.Unlock()
 	go s.execute(runCtx, j, eng, prep.SQL)
 	return st, nil
+}
+
+// recordRefused keeps a query that never ran (it did not parse, or it
+// reads a table the user may not) in the user's history as failed, so the
+// history shows every attempt.
+func (s *Service) recordRefused(ctx context.Context, req *Request, cause error) {
+	if !errors.Is(cause, ErrSQL) && !errors.Is(cause, ErrTableForbidden) && !errors.Is(cause, ErrSensitive) {
+		return
+	}
+	run := meta.QueryRun{ProjectID: req.Project.ID, UserName: req.User, Engine: cmp.Or(req.Engine, req.Project.DefaultEngine), SQL: req.SQL}
+	if err := s.store.CreateQueryRun(ctx, &run); err != nil {
+		return
+	}
+	_ = s.store.FinishQueryRun(ctx, &meta.FinishQueryRunParams{ID: run.ID, Status: meta.QueryFailed, EndedAt: time.Now(), Error: cause.Error()})
 }
 
 func (s *Service) prepare(ctx context.Context, req *Request) (engine.Engine, *Prepared, error) {

@@ -103,11 +103,14 @@ func TestQuery_RunStatusCancelHistoryDownload(t *testing.T) {
 
 	out = k.mustCLI("query", "history", "-p", "crm", "--json")
 	var runs []meta.QueryRun
-	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) < 4 {
+	if err := json.Unmarshal([]byte(out), &runs); err != nil || len(runs) < 5 {
 		t.Fatalf("history: %v %s", err, out)
 	}
-	if runs[0].Status != meta.QueryFailed || runs[1].Status != meta.QueryCanceled {
-		t.Fatalf("history order/status: %+v", runs[:2])
+	// Newest first: the failed run, the refused one (kept as failed with
+	// the engine's message), the cancelled one.
+	if runs[0].Status != meta.QueryFailed || runs[1].Status != meta.QueryFailed || runs[1].SQL != "SELECT nope FROM users" ||
+		!strings.Contains(runs[1].Error, "nope") || runs[2].Status != meta.QueryCanceled {
+		t.Fatalf("history order/status: %+v", runs[:3])
 	}
 	if out = k.mustCLI("query", "history", "-p", "crm"); !strings.Contains(out, "canceled") || !strings.Contains(out, "SELECT count(*) AS n FROM orders") {
 		t.Fatalf("history table: %s", out)
