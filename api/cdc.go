@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -62,4 +63,18 @@ func (s *Server) cdcAction(verb string) handlerFunc {
 		writeJSON(w, http.StatusOK, st)
 		return nil
 	}
+}
+
+// syncMetrics is a sync instance's run metrics; nil for other tasks
+// (which have none) or when the store keeps none.
+func (s *Server) syncMetrics(ctx context.Context, i *meta.Instance) *meta.SyncMetrics {
+	ms, ok := s.store.(meta.SyncMetricsStore)
+	if !ok {
+		return nil
+	}
+	m, err := ms.GetSyncMetrics(ctx, i.ID)
+	if err != nil {
+		return nil
+	}
+	return m
 }

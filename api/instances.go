@@ -15,6 +15,8 @@ import (
 type InstanceDetail struct {
 	Instance *meta.Instance  `json:"instance"`
 	Attempts []*meta.Attempt `json:"attempts"`
+	// Sync is a sync run's metrics (rows read and written, dirty, bytes).
+	Sync *meta.SyncMetrics `json:"sync,omitempty"`
 }
 
 func (s *Server) registerInstanceRoutes() {
@@ -82,7 +84,7 @@ func (s *Server) getInstance(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, InstanceDetail{Instance: c.instance, Attempts: nonNil(atts)})
+	writeJSON(w, http.StatusOK, InstanceDetail{Instance: c.instance, Attempts: nonNil(atts), Sync: s.syncMetrics(r.Context(), c.instance)})
 	return nil
 }
 

@@ -23,6 +23,10 @@ import (
 	"github.com/kilnhq/kiln/meta"
 )
 
+// crawlSettle is how long successes are gathered before their projects
+// are crawled.
+const crawlSettle = time.Second
+
 // DefaultInterval is how often every project is crawled.
 const DefaultInterval = time.Hour
 
@@ -118,16 +122,21 @@ func (c *Crawler) loop(ctx context.Context, sub *events.Subscription) {
 				continue
 			}
 			// Several instances finishing together need one crawl each
-			// project, not one each.
+			// project, not one each: gather successes for a short while
+			// (a crawl per success of a busy graph cost more than its tasks).
 			projects := map[int64]bool{ev.Instance.ProjectID: true}
+			settle := time.NewTimer(crawlSettle)
 			for more := true; more; {
 				select {
 				case e := <-evc:
 					if e.Kind == events.InstanceFinished && e.Instance.State == meta.StateSuccess {
 						projects[e.Instance.ProjectID] = true
 					}
-				default:
+				case <-settle.C:
 					more = false
+				case <-ctx.Done():
+					settle.Stop()
+					return
 				}
 			}
 			for id := range projects {

@@ -302,6 +302,9 @@ func (a *App) instanceShowCmd() *cobra.Command {
 			row(tw, "attempt", i.Attempt)
 			row(tw, "duration", (time.Duration(i.DurationMs) * time.Millisecond).String())
 			row(tw, "rows written", i.RowsWritten)
+			if m := d.Sync; m != nil {
+				row(tw, "sync", fmt.Sprintf("read %d, written %d, dirty %d, %d bytes, %s", m.RowsRead, m.RowsWritten, m.DirtyRows, m.Bytes, time.Duration(m.DurationMs)*time.Millisecond))
+			}
 			if i.Error != "" {
 				row(tw, "error", strings.ReplaceAll(i.Error, "\n", " "))
 			}

@@ -22,6 +22,8 @@ type Executor struct {
 	Progress time.Duration
 	// CDC, when set, runs cdc syncs: an instance of one starts its job.
 	CDC *CDC
+	// Metrics, when set, keeps each run's metrics for the instance.
+	Metrics meta.SyncMetricsStore
 }
 
 var _ runner.Executor = (*Executor)(nil)
@@ -65,6 +67,13 @@ func (x *Executor) Run(ctx context.Context, job *runner.Job) runner.Outcome {
 	m, err := x.Sync(ctx, job)
 	m.Duration = time.Since(start)
 	job.Log.Printf("sync: %s", m)
+	if x.Metrics != nil && job.Instance != nil {
+		rec := &meta.SyncMetrics{InstanceID: job.Instance.ID, Attempt: job.Instance.Attempt, RowsRead: m.Read,
+			RowsWritten: m.Written, DirtyRows: m.Dirty, Bytes: m.Bytes, DurationMs: m.Duration.Milliseconds()}
+		if err := x.Metrics.PutSyncMetrics(context.WithoutCancel(ctx), rec); err != nil {
+			job.Log.Printf("sync: recording the run's metrics: %v", err)
+		}
+	}
 	if err != nil {
 		return runner.Outcome{State: meta.StateFailed, Error: err.Error(), Rows: m.Written}
 	}

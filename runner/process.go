@@ -55,11 +55,13 @@ func (r *Runner) runProcess(ctx context.Context, inst *meta.Instance, spec *meta
 	memMB := cmp.Or(spec.MemoryLimitMB, proj.Config.Defaults.MemoryLimitMB, r.cfg.DefaultMemoryLimitMB)
 	// ulimit in a tiny sh wrapper, then exec: the task's process keeps the
 	// group and the limit, and no Kiln code runs between fork and exec.
-	wrapper := `exec "$0" "$@"`
+	// Without a limit the interpreter starts directly: the wrapper's exec
+	// of /bin/sh cost a whole process start per task.
+	cmd := exec.Command(interp, file)
 	if memMB > 0 {
-		wrapper = fmt.Sprintf(`ulimit -v %d || exit 97; exec "$0" "$@"`, memMB*1024)
+		wrapper := fmt.Sprintf(`ulimit -v %d || exit 97; exec "$0" "$@"`, memMB*1024)
+		cmd = exec.Command("/bin/sh", "-c", wrapper, interp, file)
 	}
-	cmd := exec.Command("/bin/sh", "-c", wrapper, interp, file)
 	cmd.Dir = dir
 	cmd.Env = append(baseEnv(), env...)
 	cmd.Env = append(cmd.Env, "KILN_INSTANCE_ID="+strconv.FormatInt(inst.ID, 10), "KILN_WORK_DIR="+dir)

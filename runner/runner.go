@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/kilnhq/kiln/engine"
@@ -61,6 +62,7 @@ type Runner struct {
 	log       *slog.Logger
 	executors map[meta.TaskType]Executor
 	checkers  []Checker
+	versions  sync.Map // version id → *meta.Version; versions never change
 }
 
 // Job is one instance being run, as an Executor or Checker sees it.
@@ -137,7 +139,7 @@ func (r *Runner) Run(ctx context.Context, inst *meta.Instance) Outcome {
 }
 
 func (r *Runner) run(ctx context.Context, inst *meta.Instance, lw *logstore.Writer) Outcome {
-	ver, err := r.store.GetVersionByID(ctx, inst.VersionID)
+	ver, err := r.version(ctx, inst.VersionID)
 	if err != nil {
 		return failed(fmt.Errorf("load task version: %w", err))
 	}
@@ -180,6 +182,20 @@ func (r *Runner) run(ctx context.Context, inst *meta.Instance, lw *logstore.Writ
 		}
 	}
 	return interrupted(ctx, out)
+}
+
+// version loads a task version, once: versions are immutable, and a
+// metadata read per run was a good part of a short task's cost.
+func (r *Runner) version(ctx context.Context, id int64) (*meta.Version, error) {
+	if v, ok := r.versions.Load(id); ok {
+		return v.(*meta.Version), nil
+	}
+	v, err := r.store.GetVersionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r.versions.Store(id, v)
+	return v, nil
 }
 
 // interrupted turns a failure caused by a kill or timeout into its real cause.

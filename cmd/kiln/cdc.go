@@ -15,7 +15,8 @@ import (
 // through it.
 func startCDC(ctx context.Context, run *runner.Runner, store meta.Store, engines runner.Engines, bus *events.Bus, dataDir string, log *slog.Logger) (*integration.CDC, error) {
 	cdc := integration.NewCDC(integration.CDCConfig{BaseDir: dataDir}, store, engines, bus, log)
-	run.Register(meta.TaskSync, &integration.Executor{BaseDir: dataDir, CDC: cdc})
+	ms, _ := store.(meta.SyncMetricsStore)
+	run.Register(meta.TaskSync, &integration.Executor{BaseDir: dataDir, CDC: cdc, Metrics: ms})
 	if err := cdc.Start(ctx); err != nil {
 		return nil, err
 	}

@@ -305,6 +305,10 @@ sync:
 	if !strings.Contains(logText, "sync: resuming the load") {
 		t.Fatalf("the rerun did not resume from a checkpoint:\n%s", logText)
 	}
+	// The run's metrics are kept on the instance.
+	if show := k.mustCLI("instance", "show", fmt.Sprint(inst.ID)); !strings.Contains(show, "written 200000, dirty 0") {
+		t.Errorf("instance show lacks the sync metrics:\n%s", show)
+	}
 	p.stop()
 	compareWarehouse(t, db, data, "ods_orders")
 }

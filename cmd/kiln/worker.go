@@ -49,7 +49,8 @@ func work(ctx context.Context, opt cli.ServerOptions, stderr io.Writer) error {
 	defer registry.Close()
 	bus := events.New()
 	run := runner.New(runner.Config{DataDir: dataDir, DefaultMemoryLimitMB: opt.MemoryLimitMB}, store, registry, logs, log)
-	run.Register(meta.TaskSync, &integration.Executor{BaseDir: dataDir})
+	ms, _ := store.(meta.SyncMetricsStore)
+	run.Register(meta.TaskSync, &integration.Executor{BaseDir: dataDir, Metrics: ms})
 	addQuality(run, store, bus, log)
 	wk := worker.New(worker.Config{Slots: opt.Slots}, store, run, bus, log)
 	if err := wk.Start(ctx); err != nil {

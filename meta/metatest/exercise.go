@@ -97,6 +97,7 @@ var suite = []struct {
 	{"Query", queryCases},
 	{"Lineage", lineageCases},
 	{"Catalog", catalogCases},
+	{"SyncMetrics", syncMetricsCases},
 	{"Ops", opsCases},
 	{"Settings", []testCase{{"GetPut", settingsGetPut}}},
 	{"InTx", []testCase{{"Commit", inTxCommit}, {"Rollback", inTxRollback}, {"Nested", inTxNested}, {"Panic", inTxPanic}}},

@@ -2,6 +2,8 @@ package sqlitemeta
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -98,8 +100,12 @@ func scanRef(r scanner) (*meta.PlanRef, error) {
 
 // ListPeriodInstances lists instances whose periods overlap [p.From, p.To).
 func (s *Store) ListPeriodInstances(ctx context.Context, p *meta.ListPeriodParams) ([]*meta.PlanRef, error) {
-	q := refSelect + ` WHERE i.trigger_kind = ? AND i.backfill_id = ? AND i.period_start < ? AND i.period_end > ?`
-	args := []any{p.Trigger, p.BackfillID, fmtTime(p.To), fmtTime(p.From)}
+	tk, err := triggerLit(p.Trigger)
+	if err != nil {
+		return nil, err
+	}
+	q := refSelect + ` WHERE i.trigger_kind = ` + tk + ` AND i.backfill_id = ? AND i.period_start < ? AND i.period_end > ?`
+	args := []any{p.BackfillID, fmtTime(p.To), fmtTime(p.From)}
 	if p.TaskIDs != nil {
 		q += ` AND i.task_id IN (SELECT value FROM json_each(?))`
 		args = append(args, idList(p.TaskIDs))
@@ -112,12 +118,30 @@ func (s *Store) ListPeriodInstances(ctx context.Context, p *meta.ListPeriodParam
 	return refs, nil
 }
 
+// triggerLit is t as an SQL literal. Trigger kinds are written into the
+// SQL rather than bound: the partial unique index on scheduled periods
+// names trigger_kind = 'schedule', and SQLite re-prepares a statement whose
+// bound value decided whether a partial index applies every time that
+// value is bound again, which made the planner's statements parse anew on
+// every call.
+func triggerLit(t meta.Trigger) (string, error) {
+	switch t {
+	case meta.TriggerSchedule, meta.TriggerBackfill, meta.TriggerManual, meta.TriggerRerun:
+		return "'" + string(t) + "'", nil
+	}
+	return "", fmt.Errorf("planned instances: unknown trigger %q", t)
+}
+
 // PlanInstance creates a waiting instance unless one with its key exists.
 func (s *Store) PlanInstance(ctx context.Context, p *meta.PlanInstanceParams) (*meta.PlanRef, bool, error) {
 	what := fmt.Sprintf("planned instance of task %d for %s", p.TaskID, p.PeriodStart.Format(time.RFC3339))
 	var ref *meta.PlanRef
 	created := false
-	err := s.write(ctx, func(tx *Store) error {
+	tk, err := triggerLit(p.Trigger)
+	if err != nil {
+		return nil, false, err
+	}
+	err = s.write(ctx, func(tx *Store) error {
 		n := fmtTime(now())
 		res, err := tx.w().ExecContext(ctx, `
 			INSERT INTO instances (project_id, task_id, version_id, bizdate, hour, state, trigger_kind, priority, pool,
@@ -134,16 +158,16 @@ func (s *Store) PlanInstance(ctx context.Context, p *meta.PlanInstanceParams) (*
 			// Bring a waiting instance up to date with its task's version.
 			_, err = tx.w().ExecContext(ctx, `
 				UPDATE instances SET version_id = ?, priority = ?, pool = ?, deadline = ?, not_before = ?
-				WHERE task_id = ? AND period_start = ? AND trigger_kind = ? AND backfill_id = ? AND state = 'waiting'`,
+				WHERE task_id = ? AND period_start = ? AND trigger_kind = `+tk+` AND backfill_id = ? AND state = 'waiting'`,
 				p.VersionID, p.Priority, p.Pool, fmtTimePtr(p.Deadline), fmtTime(p.NotBefore),
-				p.TaskID, fmtTime(p.PeriodStart), p.Trigger, p.BackfillID)
+				p.TaskID, fmtTime(p.PeriodStart), p.BackfillID)
 			if err != nil {
 				return wrap(err, what)
 			}
 		}
 		ref, err = scanRef(tx.w().QueryRowContext(ctx, refSelect+`
-			WHERE i.task_id = ? AND i.period_start = ? AND i.trigger_kind = ? AND i.backfill_id = ?
-			ORDER BY i.id DESC LIMIT 1`, p.TaskID, fmtTime(p.PeriodStart), p.Trigger, p.BackfillID))
+			WHERE i.task_id = ? AND i.period_start = ? AND i.trigger_kind = `+tk+` AND i.backfill_id = ?
+			ORDER BY i.id DESC LIMIT 1`, p.TaskID, fmtTime(p.PeriodStart), p.BackfillID))
 		return wrap(err, what)
 	})
 	return ref, created, err
@@ -158,34 +182,32 @@ func (s *Store) SetUpstreams(ctx context.Context, id int64, ups []int64, at time
 		if _, err := q.ExecContext(ctx, `DELETE FROM instance_deps WHERE down_id = ?`, id); err != nil {
 			return wrap(err, what)
 		}
-		var nbroken int
+		list := idList(ups)
 		if len(ups) > 0 {
-			list := idList(ups)
 			if _, err := q.ExecContext(ctx, `
 				INSERT OR IGNORE INTO instance_deps (down_id, up_id) SELECT ?, value FROM json_each(?)`, id, list); err != nil {
 				return wrap(err, what)
 			}
-			err := q.QueryRowContext(ctx, `
-				SELECT count(*) FILTER (WHERE state NOT IN ('success', 'skipped')),
-					count(*) FILTER (WHERE state IN ('failed', 'killed', 'upstream_failed'))
-				FROM instances WHERE id IN (SELECT value FROM json_each(?))`, list).Scan(&unmet, &nbroken)
-			if err != nil {
-				return wrap(err, what)
-			}
 		}
-		if _, err := q.ExecContext(ctx, `UPDATE instances SET unmet = ? WHERE id = ?`, unmet, id); err != nil {
-			return wrap(err, what)
-		}
-		var err error
-		if nbroken > 0 {
-			_, err = q.ExecContext(ctx, `
-				UPDATE instances SET state = 'upstream_failed', error = 'an upstream instance failed'
-				WHERE id = ? AND state = 'waiting'`, id)
-		} else if unmet == 0 {
-			_, err = q.ExecContext(ctx, `
-				UPDATE instances SET state = 'queued', queued_at = ?
-				WHERE id = ? AND state = 'waiting' AND (not_before IS NULL OR not_before <= ?)`,
-				fmtTime(at), id, fmtTime(at))
+		// One statement counts the upstreams and moves the instance: to
+		// upstream_failed when one is broken, to queued when none is unmet
+		// and it is due; SET expressions see the row's old values.
+		err := q.QueryRowContext(ctx, `
+			UPDATE instances SET unmet = c.unmet,
+				state = CASE WHEN state <> 'waiting' THEN state
+					WHEN c.nbroken > 0 THEN 'upstream_failed'
+					WHEN c.unmet = 0 AND (not_before IS NULL OR not_before <= ?3) THEN 'queued'
+					ELSE state END,
+				error = CASE WHEN state = 'waiting' AND c.nbroken > 0 THEN 'an upstream instance failed' ELSE error END,
+				queued_at = CASE WHEN state = 'waiting' AND c.nbroken = 0 AND c.unmet = 0
+					AND (not_before IS NULL OR not_before <= ?3) THEN ?3 ELSE queued_at END
+			FROM (SELECT count(*) FILTER (WHERE state NOT IN ('success', 'skipped')) AS unmet,
+					count(*) FILTER (WHERE state IN ('failed', 'killed', 'upstream_failed')) AS nbroken
+				FROM instances WHERE id IN (SELECT value FROM json_each(?1))) AS c
+			WHERE instances.id = ?2
+			RETURNING instances.unmet`, list, id, fmtTime(at)).Scan(&unmet)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil // no such instance: nothing to count, as before
 		}
 		return wrap(err, what)
 	})

@@ -48,6 +48,10 @@ type Store struct {
 	wdb *sql.DB
 	rdb *sql.DB
 	tx  *sql.Tx // set on the Store that InTx hands to its function
+	// wc and rc cache prepared statements on the two pools, txc those of
+	// the transaction (see txQuerier).
+	wc, rc *stmtCache
+	txc    *txCache
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -80,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		wdb.Close()
 		return nil, err
 	}
-	return &Store{wdb: wdb, rdb: rdb}, nil
+	return &Store{wdb: wdb, rdb: rdb, wc: newStmtCache(wdb), rc: newStmtCache(rdb)}, nil
 }
 
 func openDB(ctx context.Context, path string, q url.Values, conns int) (*sql.DB, error) {
@@ -111,6 +115,8 @@ func (s *Store) Close() error {
 	if s.tx != nil {
 		return nil
 	}
+	s.wc.close()
+	s.rc.close()
 	return errors.Join(s.rdb.Close(), s.wdb.Close())
 }
 
@@ -130,11 +136,15 @@ func (s *Store) write(ctx context.Context, fn func(tx *Store) error) error {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit; undoes everything on error or panic
-	if err := fn(&Store{wdb: s.wdb, rdb: s.rdb, tx: tx}); err != nil {
+	txc := &txCache{m: map[string]*sql.Stmt{}}
+	if err := fn(&Store{wdb: s.wdb, rdb: s.rdb, wc: s.wc, rc: s.rc, tx: tx, txc: txc}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
+	}
+	for _, q := range txc.pending { // the writer is free again: prepare for next time
+		s.wc.prepare(ctx, q)
 	}
 	return nil
 }
@@ -149,17 +159,17 @@ type querier interface {
 // r is where reads go: the transaction, or the read pool.
 func (s *Store) r() querier {
 	if s.tx != nil {
-		return s.tx
+		return txQuerier{s}
 	}
-	return s.rdb
+	return poolQuerier{s.rc}
 }
 
 // w is where single-statement writes go: the transaction, or the writer.
 func (s *Store) w() querier {
 	if s.tx != nil {
-		return s.tx
+		return txQuerier{s}
 	}
-	return s.wdb
+	return poolQuerier{s.wc}
 }
 
 // wrap turns driver errors into the sentinels callers branch on, saying
