@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,5 +71,39 @@ func TestBackfill_GateReleasesInOrder(t *testing.T) {
 	// Nothing more while two periods are in flight.
 	if n, _ := ReleaseBackfills(ctx, f.store, time.Now().UTC()); n != 0 {
 		t.Fatalf("released %d more with 2 in flight", n)
+	}
+}
+
+func TestReportFinishedBackfills_Once(t *testing.T) {
+	f := setup(t, meta.TaskSpec{Name: "a", Script: "true", Schedule: meta.Schedule{Cron: "0 2 * * *"}})
+	ctx := context.Background()
+	if _, err := f.pl.Backfill(ctx, &BackfillRequest{Project: f.proj, Tasks: []string{"a"}, From: "2024-01-01", To: "2024-01-02", Parallel: 2}); err != nil {
+		t.Fatal(err)
+	}
+	bus := events.New()
+	sub := bus.Subscribe(8)
+	defer sub.Close()
+	if n, err := ReportFinishedBackfills(ctx, f.store, bus, time.Now()); err != nil || n != 0 {
+		t.Fatalf("reported %d before anything ran, %v", n, err)
+	}
+	ins := f.instances(t, "a")
+	if len(ins) != 2 {
+		t.Fatalf("%d instances", len(ins))
+	}
+	mustMove(t, f.store, ins[0].ID, meta.StateSuccess)
+	if n, _ := ReportFinishedBackfills(ctx, f.store, bus, time.Now()); n != 0 {
+		t.Fatal("reported with one instance open")
+	}
+	mustMove(t, f.store, ins[1].ID, meta.StateFailed)
+	if n, err := ReportFinishedBackfills(ctx, f.store, bus, time.Now()); err != nil || n != 1 {
+		t.Fatalf("reported %d, %v", n, err)
+	}
+	e := <-sub.C
+	if e.Kind != events.BackfillFinished || e.Instance.Bizdate != "2024-01-01..2024-01-02" || e.Instance.State != meta.StateFailed ||
+		!strings.Contains(e.Instance.Error, "1 instances succeeded, 1 did not") {
+		t.Fatalf("event %+v", e)
+	}
+	if n, _ := ReportFinishedBackfills(ctx, f.store, bus, time.Now()); n != 0 {
+		t.Fatal("reported twice")
 	}
 }

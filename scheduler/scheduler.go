@@ -238,6 +238,11 @@ func (s *Scheduler) opsLoop(ctx context.Context) {
 			if _, err := ReportLate(ctx, ops, s.cfg.Bus, now); err != nil && ctx.Err() == nil {
 				s.log.Warn("deadline watcher", "err", err)
 			}
+			if bw, ok := ops.(meta.BackfillWatchStore); ok {
+				if _, err := ReportFinishedBackfills(ctx, bw, s.cfg.Bus, now); err != nil && ctx.Err() == nil {
+					s.log.Warn("backfill watcher", "err", err)
+				}
+			}
 		}
 	}
 }

@@ -99,6 +99,7 @@ var suite = []struct {
 	{"Catalog", catalogCases},
 	{"SyncMetrics", syncMetricsCases},
 	{"Ops", opsCases},
+	{"BackfillDone", backfillDoneCases},
 	{"Settings", []testCase{{"GetPut", settingsGetPut}}},
 	{"InTx", []testCase{{"Commit", inTxCommit}, {"Rollback", inTxRollback}, {"Nested", inTxNested}, {"Panic", inTxPanic}}},
 }

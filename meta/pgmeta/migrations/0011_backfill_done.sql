@@ -1,0 +1,2 @@
+-- When a backfill's last instance ended and "backfill finished" was announced.
+ALTER TABLE backfills ADD COLUMN finished_at TIMESTAMPTZ;
