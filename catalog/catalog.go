@@ -181,13 +181,15 @@ type taskInfo struct {
 func (c *Crawler) CrawlProject(ctx context.Context, p *meta.Project) error {
 	c.crawlMu.Lock()
 	defer c.crawlMu.Unlock()
-	tasks, err := c.tasks(ctx, p)
-	if err != nil {
-		return err
-	}
 	dss, err := c.store.ListDataSources(ctx, p.ID)
 	if err != nil {
 		return err
+	}
+	var tasks []taskInfo
+	if len(dss) > 0 { // reading every task's lineage is wasted without an engine to crawl
+		if tasks, err = c.tasks(ctx, p); err != nil {
+			return err
+		}
 	}
 	prev, err := c.cs.ListCatalogTables(ctx, p.ID)
 	if err != nil {

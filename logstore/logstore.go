@@ -22,6 +22,7 @@ type Store struct {
 
 	mu      sync.Mutex
 	changed map[int64]chan struct{} // closed and replaced on every write
+	made    sync.Map                // subdirectories known to exist
 }
 
 // New returns a Store rooted at dir, creating it.
@@ -48,10 +49,22 @@ type Writer struct {
 // Open returns a Writer appending to an instance's log.
 func (s *Store) Open(id int64) (*Writer, error) {
 	p := s.Path(id)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return nil, err
+	// One subdirectory holds a thousand logs: make it once, not a stat
+	// per run (file system calls were a good part of a short task's cost).
+	sub := filepath.Dir(p)
+	if _, ok := s.made.Load(sub); !ok {
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, err
+		}
+		s.made.Store(sub, true)
 	}
 	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if errors.Is(err, fs.ErrNotExist) { // the subdirectory was removed meanwhile
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			return nil, err
+		}
+		f, err = os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}

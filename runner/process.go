@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -38,18 +39,13 @@ func (r *Runner) runProcess(ctx context.Context, inst *meta.Instance, spec *meta
 	if err != nil {
 		return failed(err)
 	}
-	dir := filepath.Join(r.cfg.WorkDir, strconv.FormatInt(inst.ID, 10))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return failed(fmt.Errorf("create working directory: %w", err))
+	dir, release, err := r.workDir(inst)
+	if err != nil {
+		return failed(err)
 	}
-	if !r.cfg.KeepWorkDirs {
-		defer os.RemoveAll(dir)
-	}
-	interp, file := r.cfg.Shell, "script.sh"
-	if spec.Type == meta.TaskPython {
-		interp, file = r.cfg.Python, "script.py"
-	}
-	if err := os.WriteFile(filepath.Join(dir, file), []byte(script), 0o644); err != nil {
+	defer release()
+	interp, args, err := r.scriptArgs(spec, script, dir)
+	if err != nil {
 		return failed(err)
 	}
 	memMB := cmp.Or(spec.MemoryLimitMB, proj.Config.Defaults.MemoryLimitMB, r.cfg.DefaultMemoryLimitMB)
@@ -57,17 +53,17 @@ func (r *Runner) runProcess(ctx context.Context, inst *meta.Instance, spec *meta
 	// group and the limit, and no Kiln code runs between fork and exec.
 	// Without a limit the interpreter starts directly: the wrapper's exec
 	// of /bin/sh cost a whole process start per task.
-	cmd := exec.Command(interp, file)
+	cmd := exec.Command(interp, args...)
 	if memMB > 0 {
 		wrapper := fmt.Sprintf(`ulimit -v %d || exit 97; exec "$0" "$@"`, memMB*1024)
-		cmd = exec.Command("/bin/sh", "-c", wrapper, interp, file)
+		cmd = exec.Command("/bin/sh", append([]string{"-c", wrapper, interp}, args...)...)
 	}
 	cmd.Dir = dir
 	cmd.Env = append(baseEnv(), env...)
 	cmd.Env = append(cmd.Env, "KILN_INSTANCE_ID="+strconv.FormatInt(inst.ID, 10), "KILN_WORK_DIR="+dir)
 	cmd.Stdout, cmd.Stderr = lw.File(), lw.File()
 	cmd.SysProcAttr = procAttr()
-	lw.Printf("running %s %s in %s (memory limit %d MB)", interp, file, dir, memMB)
+	lw.Printf("running %s %s in %s (memory limit %d MB)", interp, scriptName(args), dir, memMB)
 	defer lockThread()()
 	if err := cmd.Start(); err != nil {
 		return Outcome{State: meta.StateFailed, Rendered: script, Error: fmt.Sprintf("start %s: %v", interp, err)}
@@ -75,6 +71,9 @@ func (r *Runner) runProcess(ctx context.Context, inst *meta.Instance, spec *meta
 	done := make(chan struct{})
 	go r.killOnDone(ctx, cmd.Process.Pid, done)
 	err = cmd.Wait()
+	// The leader exited: children left in its group die now, before the
+	// working directory goes back to the pool.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	close(done)
 	out := Outcome{State: meta.StateSuccess, Rendered: script}
 	if ps := cmd.ProcessState; ps != nil {
@@ -92,14 +91,60 @@ func (r *Runner) runProcess(ctx context.Context, inst *meta.Instance, spec *meta
 	return out
 }
 
+// maxInlineScript is the largest script passed on the command line (-c);
+// Linux caps one argument at 128 KiB. Larger ones are written to a file.
+const maxInlineScript = 64 << 10
+
+// scriptArgs returns the interpreter and its arguments for a script: the
+// script itself after -c when it is small (writing a file per task was a
+// good part of a short task's cost), else a file in dir. Python scripts
+// that use __file__ keep the file, which -c would not set.
+func (r *Runner) scriptArgs(spec *meta.TaskSpec, script, dir string) (string, []string, error) {
+	interp, file := r.cfg.Shell, "script.sh"
+	if spec.Type == meta.TaskPython {
+		interp, file = r.cfg.Python, "script.py"
+	}
+	inline := len(script) <= maxInlineScript && !r.cfg.KeepWorkDirs &&
+		(spec.Type != meta.TaskPython || !strings.Contains(script, "__file__"))
+	if inline {
+		return interp, []string{"-c", script}, nil
+	}
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(script), 0o644); err != nil {
+		return "", nil, err
+	}
+	return interp, []string{file}, nil
+}
+
+// scriptName names the script in the log: its file, or -c when inline
+// (the rendered script is in the instance's record).
+func scriptName(args []string) string {
+	if args[0] == "-c" {
+		return "-c SCRIPT"
+	}
+	return args[0]
+}
+
+// workDir returns an empty working directory for inst and the function
+// that gives it back: a reused one (see workDirs), or with KeepWorkDirs
+// DATA/work/<instance>, kept for debugging.
+func (r *Runner) workDir(inst *meta.Instance) (string, func(), error) {
+	if !r.cfg.KeepWorkDirs {
+		dir, err := r.dirs.get()
+		return dir, func() { r.dirs.put(dir) }, err
+	}
+	dir := filepath.Join(r.cfg.WorkDir, strconv.FormatInt(inst.ID, 10))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", nil, fmt.Errorf("create working directory: %w", err)
+	}
+	return dir, func() {}, nil
+}
+
 // killOnDone ends the whole process group when ctx ends: SIGTERM, then
 // SIGKILL after the grace period, so children of the task die too.
 func (r *Runner) killOnDone(ctx context.Context, pid int, done <-chan struct{}) {
 	select {
 	case <-done:
-		// The leader exited; children left in the group are killed too.
-		_ = syscall.Kill(-pid, syscall.SIGKILL)
-		return
+		return // the leader exited and runProcess killed its group
 	case <-ctx.Done():
 	}
 	_ = syscall.Kill(-pid, syscall.SIGTERM)

@@ -41,7 +41,7 @@ type Engines interface {
 type Config struct {
 	// DataDir is the server's data directory, ${data_dir} in tasks.
 	DataDir string
-	// WorkDir holds one working directory per instance; default DataDir/work.
+	// WorkDir holds the working directories of running instances; default DataDir/work.
 	WorkDir string
 	// DefaultMemoryLimitMB caps shell and python tasks that set no limit; 0: none.
 	DefaultMemoryLimitMB int
@@ -63,6 +63,7 @@ type Runner struct {
 	executors map[meta.TaskType]Executor
 	checkers  []Checker
 	versions  sync.Map // version id → *meta.Version; versions never change
+	dirs      *workDirs
 }
 
 // Job is one instance being run, as an Executor or Checker sees it.
@@ -100,7 +101,8 @@ func New(cfg Config, store meta.Store, engines Engines, logs *logstore.Store, lo
 	cfg.Python = cmp.Or(cfg.Python, DefaultPython)
 	cfg.Shell = cmp.Or(cfg.Shell, DefaultShell)
 	cfg.KillGrace = cmp.Or(cfg.KillGrace, DefaultKillGrace)
-	return &Runner{cfg: cfg, store: store, engines: engines, logs: logs, log: log, executors: map[meta.TaskType]Executor{}}
+	return &Runner{cfg: cfg, store: store, engines: engines, logs: logs, log: log, executors: map[meta.TaskType]Executor{},
+		dirs: &workDirs{root: cfg.WorkDir}}
 }
 
 // Outcome is how a run ended.
@@ -182,6 +184,12 @@ func (r *Runner) run(ctx context.Context, inst *meta.Instance, lw *logstore.Writ
 		}
 	}
 	return interrupted(ctx, out)
+}
+
+// Version returns a task version from the runner's cache, which the worker
+// shares instead of reading every version a second time.
+func (r *Runner) Version(ctx context.Context, id int64) (*meta.Version, error) {
+	return r.version(ctx, id)
 }
 
 // version loads a task version, once: versions are immutable, and a

@@ -179,12 +179,21 @@ func (w *Worker) poolSizes(ctx context.Context) map[meta.PoolKey]int {
 	return pools
 }
 
+// versionReader is a Runner that caches task versions.
+type versionReader interface {
+	Version(ctx context.Context, id int64) (*meta.Version, error)
+}
+
 // spec returns the task spec of a version, cached (versions never change).
 func (w *Worker) spec(ctx context.Context, versionID int64) *meta.TaskSpec {
 	if s, ok := w.specs.Load(versionID); ok {
 		return s.(*meta.TaskSpec)
 	}
-	v, err := w.store.GetVersionByID(ctx, versionID)
+	get := w.store.GetVersionByID
+	if vr, ok := w.run.(versionReader); ok {
+		get = vr.Version // the runner has read it already
+	}
+	v, err := get(ctx, versionID)
 	if err != nil {
 		return &meta.TaskSpec{}
 	}

@@ -87,9 +87,18 @@ func TestCLI_KillRunningInstance(t *testing.T) {
 	if r := k.cli("instance", "kill", strconv.FormatInt(id, 10)); r.code != 1 || !strings.Contains(r.stderr, "already killed") {
 		t.Fatalf("second kill: %+v", r)
 	}
-	// The slot is free again and the killed run's log says so.
+	// The slot is free again, and the killed run's log says so once its
+	// runner has returned (that happens after the state change above).
 	k.mustCLI("run", "quick", "-p", "ops", "--bizdate", "2024-03-01", "--wait")
-	if logs := k.mustCLI("instance", "logs", strconv.FormatInt(id, 10)); !strings.Contains(logs, "KILLED") {
-		t.Fatalf("log of the killed run: %s", logs)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		logs := k.mustCLI("instance", "logs", strconv.FormatInt(id, 10))
+		if strings.Contains(logs, "KILLED") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("log of the killed run: %s", logs)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

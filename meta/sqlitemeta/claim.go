@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/kilnhq/kiln/meta"
@@ -80,15 +81,25 @@ func (s *Store) RenewLeases(ctx context.Context, worker string, ids []int64, unt
 // pickClaims chooses the instances a claim takes: queued, due, of an active
 // task, highest priority then longest queued, within pool and per-task caps.
 func (s *Store) pickClaims(ctx context.Context, p *meta.ClaimParams, n time.Time) ([]int64, error) {
+	// The version's max_concurrent comes from a cache (versions never
+	// change): reading it out of every candidate's JSON spec was most of a
+	// claim's cost.
 	rows, err := s.w().QueryContext(ctx, `
-		SELECT i.id, i.project_id, i.task_id, i.pool, coalesce(json_extract(v.spec, '$.max_concurrent'), 0)
-		FROM instances i JOIN tasks t ON t.id = i.task_id JOIN task_versions v ON v.id = i.version_id
+		SELECT i.id, i.project_id, i.task_id, i.pool, i.version_id
+		FROM instances i JOIN tasks t ON t.id = i.task_id
 		WHERE i.state = 'queued' AND (i.not_before IS NULL OR i.not_before <= ?) AND t.status = 'active'
 		ORDER BY i.priority DESC, i.queued_at, i.id LIMIT ?`, fmtTime(n), max(p.Limit*8, 256))
+	var versions []int64
 	cands, err := collect(rows, err, func(r scanner) (c meta.ClaimCandidate, err error) {
-		return c, r.Scan(&c.ID, &c.ProjectID, &c.TaskID, &c.Pool, &c.MaxConcurrent)
+		var v int64
+		err = r.Scan(&c.ID, &c.ProjectID, &c.TaskID, &c.Pool, &v)
+		versions = append(versions, v)
+		return c, err
 	})
 	if err != nil || len(cands) == 0 {
+		return nil, err
+	}
+	if err := s.fillCaps(ctx, cands, versions); err != nil {
 		return nil, err
 	}
 	rows, err = s.w().QueryContext(ctx, `
@@ -100,6 +111,39 @@ func (s *Store) pickClaims(ctx context.Context, p *meta.ClaimParams, n time.Time
 		return nil, err
 	}
 	return meta.PickClaims(cands, running, p.Pools, p.Limit), nil
+}
+
+// capCache maps a task version's ID to its max_concurrent.
+type capCache struct{ m sync.Map }
+
+// fillCaps sets the MaxConcurrent of cands (whose versions are versions,
+// in order), reading the versions not yet cached in one query.
+func (s *Store) fillCaps(ctx context.Context, cands []meta.ClaimCandidate, versions []int64) error {
+	var missing []int64
+	for _, v := range versions {
+		if _, ok := s.caps.m.Load(v); !ok {
+			missing = append(missing, v)
+		}
+	}
+	if len(missing) > 0 {
+		rows, err := s.w().QueryContext(ctx, `
+			SELECT id, coalesce(json_extract(spec, '$.max_concurrent'), 0) FROM task_versions
+			WHERE id IN (SELECT value FROM json_each(?))`, idList(missing))
+		type capRow struct{ id, n int64 }
+		got, err := collect(rows, err, func(r scanner) (c capRow, err error) { return c, r.Scan(&c.id, &c.n) })
+		if err != nil {
+			return err
+		}
+		for _, c := range got {
+			s.caps.m.Store(c.id, int(c.n))
+		}
+	}
+	for i, v := range versions {
+		if n, ok := s.caps.m.Load(v); ok {
+			cands[i].MaxConcurrent = n.(int)
+		}
+	}
+	return nil
 }
 
 func affected(res sql.Result, err error) (int64, error) {

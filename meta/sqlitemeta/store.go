@@ -52,6 +52,7 @@ type Store struct {
 	// the transaction (see txQuerier).
 	wc, rc *stmtCache
 	txc    *txCache
+	caps   *capCache // per-version max_concurrent, for claims
 }
 
 var _ meta.Store = (*Store)(nil)
@@ -84,7 +85,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		wdb.Close()
 		return nil, err
 	}
-	return &Store{wdb: wdb, rdb: rdb, wc: newStmtCache(wdb), rc: newStmtCache(rdb)}, nil
+	return &Store{wdb: wdb, rdb: rdb, wc: newStmtCache(wdb), rc: newStmtCache(rdb), caps: &capCache{}}, nil
 }
 
 func openDB(ctx context.Context, path string, q url.Values, conns int) (*sql.DB, error) {
@@ -137,7 +138,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *Store) error) error {
 	}
 	defer tx.Rollback() // a no-op after Commit; undoes everything on error or panic
 	txc := &txCache{m: map[string]*sql.Stmt{}}
-	if err := fn(&Store{wdb: s.wdb, rdb: s.rdb, wc: s.wc, rc: s.rc, tx: tx, txc: txc}); err != nil {
+	if err := fn(&Store{wdb: s.wdb, rdb: s.rdb, wc: s.wc, rc: s.rc, tx: tx, txc: txc, caps: s.caps}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
