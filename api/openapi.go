@@ -14,6 +14,7 @@ import (
 func (s *Server) registerRoutes() {
 	s.registerProjectRoutes()
 	s.registerTaskRoutes()
+	s.registerTaskFileRoutes()
 	s.registerInstanceRoutes()
 	s.registerSQLRoutes()
 	s.registerQueryRoutes()

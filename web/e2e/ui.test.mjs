@@ -128,6 +128,46 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await page.locator('[data-test=history] table').waitFor()
   })
 
+  await t.test('studio: create a SQL model in the editor, see its problems, save it, run it', async () => {
+    await page.goto(`${base}/studio`)
+    await page.click('[data-test=new-task]')
+    await page.fill('[data-test=new-name]', 'dws_ui_courses')
+    await page.selectOption('[data-test=new-type]', 'sql_model')
+    await page.fill('[data-test=new-folder]', 'tasks/dws')
+    await page.click('[data-test=new-create]')
+    await page.locator('[data-test=draft-name]', { hasText: 'dws_ui_courses' }).waitFor()
+    await page.locator('[data-test=editor] .monaco-editor').waitFor()
+    // Replace the template; insertText types it as one edit (no auto-closing).
+    const write = async (text) => {
+      await page.click('[data-test=editor] .view-lines')
+      await page.keyboard.press('ControlOrMeta+A')
+      await page.keyboard.press('Delete')
+      await page.keyboard.insertText(text)
+    }
+    await write('/* kiln\ntarget: dws.dws_ui_courses\nupstreams: [ods_courses, no_such_task]\n*/\nSELECT count(*) AS courses FROM ods.ods_courses\n')
+    await page.keyboard.press('ControlOrMeta+S')
+    await page.locator('[data-test=problems]', { hasText: 'no_such_task' }).waitFor()
+    assert.match(await page.textContent('[data-test=problems]'), /:3: .*unknown task no_such_task/)
+    await page.locator('[data-test=editor] .squiggly-error').first().waitFor({ state: 'attached' })
+    await shot('02b-studio-problems')
+    await write('/* kiln\ntarget: dws.dws_ui_courses\nupstreams: [ods_courses]\n*/\nSELECT count(*) AS courses FROM ods.ods_courses\n')
+    await page.fill('[data-test=save-message]', 'made in the browser')
+    await page.click('[data-test=save]')
+    await page.waitForURL(/\/studio\/dws_ui_courses$/)
+    await page.locator('[data-test=task-name]', { hasText: 'dws_ui_courses' }).waitFor()
+    assert.equal(await page.locator('[data-test=task-tree] [data-task=dws_ui_courses]').count(), 1)
+    const st = await runInStudio('dws_ui_courses')
+    assert.match(st, /success/, 'dws_ui_courses: ' + st)
+    assert.ok((await page.textContent('[data-test=run-panel] [data-test=log]')).length > 0, 'the log panel is empty')
+    await page.locator('[data-test=run-panel] [data-test=grid] tbody tr').first().waitFor()
+    assert.match(await page.textContent('[data-test=run-panel] [data-test=grid]'), /courses/)
+    await shot('02c-studio-created')
+    // Change it: the editor marks unsaved changes, Ctrl+S saves version 2.
+    await write('/* kiln\ntarget: dws.dws_ui_courses\nupstreams: [ods_courses]\n*/\nSELECT count(*) AS courses, 1 AS v FROM ods.ods_courses\n')
+    await page.keyboard.press('ControlOrMeta+S')
+    await page.locator('[data-test=save-notice]', { hasText: '2' }).waitFor()
+  })
+
   await t.test('ops center: the run is listed; rerun with downstream', async () => {
     await page.goto(base + '/ops')
     await page.fill('[data-test=f-task]', 'ods_courses')

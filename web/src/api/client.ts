@@ -65,6 +65,9 @@ export const api = {
     const text = await r.text()
     return (text ? JSON.parse(text) : undefined) as T
   },
+  async put<T>(path: string, body: unknown): Promise<T> {
+    return (await request('PUT', path, body)).json()
+  },
   async text(path: string, q?: Query): Promise<string> {
     return (await request('GET', path, undefined, q)).text()
   },

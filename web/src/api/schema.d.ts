@@ -1169,6 +1169,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/tasks/{task}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's current version written as its file (header and body) */
+        get: operations["get_projects_tasks_file"];
+        /** Create or change one task from its file, checked against the project's other tasks and settings; 422 with the problems, nothing saved */
+        put: operations["put_projects_tasks_file"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/tasks/{task}/offline": {
         parameters: {
             query?: never;
@@ -1753,6 +1771,7 @@ export interface components {
         InstanceDetail: {
             attempts?: components["schemas"]["Attempt"][];
             instance?: components["schemas"]["Instance"];
+            sync?: components["schemas"]["SyncMetrics"];
         };
         InstanceNode: {
             PlanRef?: components["schemas"]["PlanRef"];
@@ -1999,6 +2018,12 @@ export interface components {
             shared?: boolean;
             sql?: string;
         };
+        SaveTaskResult: {
+            changed?: boolean;
+            created?: boolean;
+            current?: components["schemas"]["Version"];
+            task?: components["schemas"]["Task"];
+        };
         SavedQuery: {
             /** Format: date-time */
             created_at?: string;
@@ -2077,6 +2102,7 @@ export interface components {
             rule?: components["schemas"]["QualityRule"];
         };
         Subgraph: {
+            apis?: string[];
             edges?: components["schemas"]["GraphEdge"][];
             nodes?: components["schemas"]["GraphNode"][];
             tasks?: string[];
@@ -2099,6 +2125,17 @@ export interface components {
             name?: string;
             type?: string;
             value?: string;
+        };
+        SyncMetrics: {
+            attempt?: number;
+            bytes?: number;
+            dirty_rows?: number;
+            duration_ms?: number;
+            instance_id?: number;
+            /** Format: date-time */
+            recorded_at?: string;
+            rows_read?: number;
+            rows_written?: number;
         };
         SyncSource: {
             databases?: string[];
@@ -2136,6 +2173,12 @@ export interface components {
         };
         SyncTarget: {
             engine?: string;
+            files?: string;
+            format?: string;
+            message?: string;
+            queue?: string;
+            stream?: string;
+            subject?: string;
             table?: string;
         };
         Table: {
@@ -2219,6 +2262,11 @@ export interface components {
         TaskDetail: {
             current?: components["schemas"]["Version"];
             task?: components["schemas"]["Task"];
+        };
+        TaskFile: {
+            content?: string;
+            message?: string;
+            path?: string;
         };
         TaskRef: {
             cron?: string;
@@ -4919,6 +4967,74 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskDeps"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_projects_tasks_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskFile"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_projects_tasks_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskFile"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaveTaskResult"];
                 };
             };
             /** @description Error */

@@ -41,7 +41,8 @@ export default {
     retries: 'Retries', retryDelay: 'Retry delay', timeout: 'Timeout', pool: 'Pool', tier: 'Tier', owner: 'Owner', engine: 'Engine',
     type: 'Type', target: 'Target table', runFor: 'Run for date', run: 'Run', running: 'Running…', runHint: 'Ctrl+Enter runs',
     log: 'Log', result: 'Result of {table}', history: 'Versions', diff: 'Compare with current', version: 'Version {n}',
-    author: 'Author', message: 'Message', noTask: 'Pick a task on the left.', readOnly: 'Tasks are saved by applying the project folder (kiln apply); the editor here is read-only.',
+    author: 'Author', message: 'Message', noTask: 'Pick a task on the left.', readOnly: 'Your role cannot change tasks; the editor is read-only.',
+    newTask: 'New task', name: 'Name', folder: 'Folder', create: 'Create', save: 'Save', saveHint: 'Ctrl+S saves', saved: 'Saved as version {n}', unchanged: 'Nothing changed: the file says what version {n} says', problemAt: '{file}:{line}: {msg}', draft: 'New task in {path}, not saved yet: Ctrl+S saves it', changeMessage: 'What changed (optional)', badName: 'A task name is lower-case letters, digits and _, starting with a letter', fileHint: '{path}: the settings header and the body; Ctrl+S saves a new version',
     instanceLink: 'Instance #{id}: {state}', timezone: 'Time zone', none: 'none', diffTitle: 'Version {from} ↔ version {to}',
   },
   datamap: {

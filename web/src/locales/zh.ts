@@ -40,7 +40,8 @@ export default {
     retries: '重试次数', retryDelay: '重试间隔', timeout: '超时', pool: '资源池', tier: '等级', owner: '负责人', engine: '引擎',
     type: '类型', target: '目标表', runFor: '运行日期', run: '运行', running: '运行中…', runHint: 'Ctrl+Enter 运行',
     log: '日志', result: '{table} 的结果', history: '版本', diff: '与当前版本对比', version: '版本 {n}',
-    author: '作者', message: '说明', noTask: '请在左侧选择一个任务。', readOnly: '任务通过提交项目目录保存（kiln apply）；此处编辑器为只读。',
+    author: '作者', message: '说明', noTask: '请在左侧选择一个任务。', readOnly: '你的角色不能修改任务；编辑器为只读。',
+    newTask: '新建任务', name: '名称', folder: '目录', create: '创建', save: '保存', saveHint: 'Ctrl+S 保存', saved: '已保存为版本 {n}', unchanged: '没有变化：文件内容与版本 {n} 相同', problemAt: '{file}:{line}: {msg}', draft: '{path} 中的新任务，尚未保存：按 Ctrl+S 保存', changeMessage: '变更说明（可选）', badName: '任务名由小写字母、数字和 _ 组成，以字母开头', fileHint: '{path}：设置头和正文；Ctrl+S 保存为新版本',
     instanceLink: '实例 #{id}：{state}', timezone: '时区', none: '无', diffTitle: '版本 {from} ↔ 版本 {to}',
   },
   datamap: {
