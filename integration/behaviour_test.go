@@ -24,6 +24,14 @@ func mustExec(t *testing.T, db *sql.DB, stmts ...string) {
 	}
 }
 
+// smallSubBatches makes readers send chunks in batches of n rows, so that
+// chunk transactions span several batches.
+func smallSubBatches(t *testing.T, n int) {
+	was := subBatchRows
+	subBatchRows = n
+	t.Cleanup(func() { subBatchRows = was })
+}
+
 func count(t *testing.T, db *sql.DB, q string) int64 {
 	t.Helper()
 	var n int64
@@ -36,6 +44,7 @@ func count(t *testing.T, db *sql.DB, q string) int64 {
 // A run killed mid-load leaves the target as it was; the next run resumes
 // from the last checkpoint and the result matches the source exactly.
 func TestResumeAfterKilledRun(t *testing.T) {
+	smallSubBatches(t, 100)
 	dsn, db := mariaDB(t)
 	mustExec(t, db, "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20), amount DECIMAL(12,3))",
 		"INSERT INTO big SELECT seq, CONCAT('row ', seq), seq * 1.125 FROM seq_1_to_6000")

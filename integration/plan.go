@@ -24,8 +24,9 @@ const (
 	ShardTableColumn = "_src_table"
 )
 
-// DefaultChunkRows is how many rows one chunk (and checkpoint) holds.
-const DefaultChunkRows = 50000
+// DefaultChunkRows is how many rows one chunk (and checkpoint) holds: one
+// DuckDB row group, which DuckDB writes straight to the database file.
+const DefaultChunkRows = 122880
 
 // plan is a validated sync, ready to run: nothing has been written yet.
 type plan struct {

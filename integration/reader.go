@@ -44,8 +44,11 @@ type batch struct {
 	last  []any // primary key of the last row read; nil without a key
 	read  int64
 	bytes int64
-	done  bool          // the shard has no more rows
-	cpu   time.Duration // reader thread CPU spent on this batch (Linux)
+	done  bool // the shard has no more rows
+	// partial says more rows of the same chunk follow: rows up to last are
+	// read, and a writer may commit here or wait for the chunk's end.
+	partial bool
+	cpu     time.Duration // reader thread CPU spent on this batch (Linux)
 }
 
 // dirtyRow is a row that could not be converted.
@@ -196,15 +199,39 @@ func (p *readPlan) run(ctx context.Context, shardIdx int, after []any, out chan<
 	}
 }
 
-// readChunk runs one chunk query; without a key it streams the whole table,
-// sending full batches as it goes and returning the remainder.
+// subBatchRows is how many rows of a chunk travel together from the reader
+// to the writer: the writer starts on a chunk while it is still being
+// read, and Go holds a few thousand rows instead of whole chunks. Tests
+// lower it to cut chunks into several batches.
+var subBatchRows = 8192
+
+// readChunk runs one chunk query and returns its last batch; earlier
+// sub-batches of the chunk go out as they fill (partial: the chunk goes
+// on). Without a key it streams the whole table, sending batches of chunk
+// rows as it goes.
 func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args []any, shardIdx int, out chan<- batch) (batch, error) {
 	b := batch{shard: shardIdx}
 	slab := rowSlab{width: len(p.exprs) + len(p.consts)}
 	ar := &arena{}
+	var n int64       // rows this chunk query returned so far
+	var lastKey []any // key of the last row sent in a partial batch
+	send := func() error {
+		if err := p.limit.wait(ctx, int(b.read), b.bytes); err != nil {
+			return err
+		}
+		p.stamp(&b)
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		b = batch{shard: shardIdx}
+		return nil
+	}
 	each := func(raw []driver.Value) error {
 		row := slab.next()
 		size, bad := p.convertInto(raw, row, ar)
+		n++
 		b.read++
 		b.bytes += size
 		if bad != nil {
@@ -214,17 +241,12 @@ func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args
 		}
 		if len(p.pk) > 0 {
 			b.last = keyOf(raw, p.pk, b.last)
+			if len(b.rows)+len(b.dirty) >= subBatchRows && n < int64(p.chunk) {
+				b.partial, lastKey = true, b.last
+				return send()
+			}
 		} else if len(b.rows)+len(b.dirty) >= p.chunk {
-			if err := p.limit.wait(ctx, int(b.read), b.bytes); err != nil {
-				return err
-			}
-			p.stamp(&b)
-			select {
-			case out <- b:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			b = batch{shard: shardIdx}
+			return send()
 		}
 		return nil
 	}
@@ -238,8 +260,11 @@ func (p *readPlan) readChunk(ctx context.Context, conn *sql.Conn, q string, args
 		}
 		return batch{}, fmt.Errorf("source %s: read %s: %w", p.src.name, p.shard, err)
 	}
-	if len(p.pk) > 0 && b.read < int64(p.chunk) {
+	if len(p.pk) > 0 && n < int64(p.chunk) {
 		b.done = true
+	}
+	if b.last == nil {
+		b.last = lastKey
 	}
 	if err := p.limit.wait(ctx, int(b.read), b.bytes); err != nil {
 		return batch{}, err

@@ -30,6 +30,7 @@ func listTables(t *testing.T, db *sql.DB, q string) []string {
 // Every Sakila table goes into DuckDB in full mode, then again in
 // incremental mode, and each copy matches its source column by column.
 func TestSakilaFullAndIncremental(t *testing.T) {
+	smallSubBatches(t, 300) // chunks of 1000 and 700 rows commit after several batches
 	dsn, db := mariaDB(t)
 	loadSakila(t, dsn)
 	e := newEnv(t)

@@ -126,6 +126,10 @@ type run struct {
 	lastLog time.Time
 	// logf writes the instance log (a CDC job: the server log).
 	logf func(format string, args ...any)
+	// inTx says a chunk's warehouse transaction is open (chunkTx), with
+	// chunkRows rows appended in it so far.
+	inTx      bool
+	chunkRows int64
 }
 
 func (r *run) progress() {
@@ -164,9 +168,14 @@ func (r *run) checkDirty(final bool) error {
 // readAll reads the shards from st.Shard/st.After on, calling apply for
 // each batch; the reader runs ahead in its own goroutine so reading and
 // appending overlap.
-func (r *run) readAll(ctx context.Context, st *syncState, extra string, args []any, apply func(b *batch) error) error {
+func (r *run) readAll(ctx context.Context, st *syncState, extra string, args []any, apply func(b *batch) error) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer func() {
+		if err != nil {
+			r.rollback(ctx)
+		}
+	}()
 	for si := st.Shard; si < len(r.p.reads); si++ {
 		rp := *r.p.reads[si]
 		if extra != "" {
@@ -176,7 +185,7 @@ func (r *run) readAll(ctx context.Context, st *syncState, extra string, args []a
 		if si != st.Shard {
 			after = nil
 		}
-		ch := make(chan batch, 2)
+		ch := make(chan batch, 4)
 		errc := make(chan error, 1)
 		go func() {
 			defer close(ch)
@@ -230,35 +239,70 @@ func (r *run) targetCPU() func() {
 	}
 }
 
-// chunkTx writes one batch into table and advances the state, in one
-// warehouse transaction: a kill between chunks loses nothing and a resume
-// repeats nothing.
+// chunkTx appends one batch to table inside the chunk's warehouse
+// transaction, opened by its first batch; the chunk's last batch runs
+// between (a merge), records the checkpoint and commits. A kill between
+// chunks loses nothing and a resume repeats nothing; a chunk of at least
+// one DuckDB row group (122,880 rows) is written straight to the database
+// file instead of through its WAL.
 func (r *run) chunkTx(ctx context.Context, app *appender, b *batch, st *syncState, between func() error) error {
 	p := r.p
 	defer r.targetCPU()()
-	return p.tgt.tx(ctx, func() error {
+	if !r.inTx {
+		if err := p.tgt.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		r.inTx = true
+	}
+	err := func() error {
 		if err := app.append(b.rows); err != nil {
 			return fmt.Errorf("target: append: %w", err)
 		}
 		if err := app.flush(); err != nil {
 			return fmt.Errorf("target: append: %w", err)
 		}
+		if err := p.tgt.writeDirty(ctx, p.key, p.instance, p.reads[b.shard].shard.String(), b.dirty); err != nil {
+			return err
+		}
+		if b.partial {
+			r.chunkRows += int64(len(b.rows))
+			return nil
+		}
 		if between != nil {
 			if err := between(); err != nil {
 				return err
 			}
 		}
-		if err := p.tgt.writeDirty(ctx, p.key, p.instance, p.reads[b.shard].shard.String(), b.dirty); err != nil {
+		next := *st
+		if b.done {
+			next.Shard, next.After = b.shard+1, nil
+		} else {
+			next.Shard, next.After = b.shard, b.last
+		}
+		next.Rows = st.Rows + r.chunkRows + int64(len(b.rows))
+		if err := p.tgt.saveState(ctx, p.key, &next); err != nil {
 			return err
 		}
-		if b.done {
-			st.Shard, st.After = b.shard+1, nil
-		} else {
-			st.Shard, st.After = b.shard, b.last
+		if err := p.tgt.exec(ctx, "COMMIT"); err != nil {
+			return err
 		}
-		st.Rows += int64(len(b.rows))
-		return p.tgt.saveState(ctx, p.key, st)
-	})
+		r.inTx, r.chunkRows = false, 0
+		*st = next
+		return nil
+	}()
+	if err != nil {
+		r.rollback(ctx)
+	}
+	return err
+}
+
+// rollback ends a chunk transaction left open by a failure.
+func (r *run) rollback(ctx context.Context) {
+	if r.inTx {
+		// The rollback must run even when ctx was cancelled.
+		_, _ = r.p.tgt.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		r.inTx, r.chunkRows = false, 0
+	}
 }
 
 // staged runs a full or partition sync: rows load into a staging table,

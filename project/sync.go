@@ -73,7 +73,7 @@ func (dr *draft) checkSync(probs *problems) {
 	}
 	if s.Target.Table == "" && s.Target.Files == "" && s.Target.Queue == "" {
 		probs.add(file, at, "sync.target: table (or files, or queue) is required")
-	} else if !tableRe.MatchString(s.Target.Table) {
+	} else if s.Target.Table != "" && !tableRe.MatchString(s.Target.Table) {
 		probs.add(file, at, "sync.target.table %q: want [schema.]table, letters, digits and _", s.Target.Table)
 	}
 	if s.Mode == meta.SyncIncremental && !syncIdentRe.MatchString(s.Cursor) {

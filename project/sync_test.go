@@ -43,4 +43,14 @@ func TestSyncTask(t *testing.T) {
 	if len(probs) != 1 || !strings.Contains(probs[0].String(), "needs a cursor column") {
 		t.Errorf("problems: %v", probs)
 	}
+	// File and queue targets need no table.
+	fsys["tasks/ods_film.yaml"] = &fstest.MapFile{Data: []byte("type: sync\nsync:\n  source: {engine: warehouse, table: film}\n" +
+		"  target: {queue: 'nats://127.0.0.1:4222', subject: ods.film, stream: ODS, message: batch}\n")}
+	if _, probs = Load(fsys); len(probs) != 0 {
+		t.Errorf("queue target: %v", probs)
+	}
+	fsys["tasks/ods_film.yaml"] = &fstest.MapFile{Data: []byte("type: sync\nsync:\n  source: {engine: warehouse, table: film}\n  target: {files: out/film.parquet}\n")}
+	if _, probs = Load(fsys); len(probs) != 0 {
+		t.Errorf("file target: %v", probs)
+	}
 }
