@@ -666,6 +666,20 @@ func stitch(edges []Edge, inter map[string]bool) []Edge {
 			}
 		}
 	}
+	// Targets keep the order they first appear in; the sources of one
+	// target are sorted, so the output never depends on map order.
+	first := map[string]int{}
+	for i, e := range out {
+		if _, ok := first[e.Target]; !ok {
+			first[e.Target] = i
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if a, b := first[out[i].Target], first[out[j].Target]; a != b {
+			return a < b
+		}
+		return out[i].Source < out[j].Source
+	})
 	return out
 }
 
