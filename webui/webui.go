@@ -33,6 +33,7 @@ func handler(files fs.FS) http.Handler {
 		index = nil
 	}
 	static := http.FileServerFS(files)
+	gz := &gzipCache{files: files, data: map[string][]byte{}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -52,6 +53,9 @@ func handler(files fs.FS) http.Handler {
 				// Vite names built assets by content hash, so they never change.
 				if strings.HasPrefix(name, "assets/") {
 					w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+				}
+				if gz.serve(w, r, name) {
+					return
 				}
 				static.ServeHTTP(w, r)
 				return
