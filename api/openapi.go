@@ -23,6 +23,7 @@ func (s *Server) registerRoutes() {
 	s.registerCatalogRoutes()
 	s.registerOpsRoutes()
 	s.registerCDCRoutes()
+	s.registerDayGraphRoutes()
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -217,6 +217,38 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await shot('06-dashboard')
   })
 
+  await t.test('day view: the DAG coloured by state and the Gantt chart of the runs', async () => {
+    // A backfill of gen_source with its downstream plans a day of instances
+    // with dependency edges (runs from the studio have none).
+    const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
+    const r = await fetch(base + '/api/v1/projects/edu/backfills', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ tasks: ['gen_source'], from: '2026-01-20', to: '2026-01-20', downstream: true }) })
+    assert.ok(r.ok, 'backfill: ' + r.status)
+    await page.goto(`${base}/ops/day?date=2026-01-20`)
+    await page.locator('[data-test=day-dag] .vue-flow__node').first().waitFor()
+    const labels = await page.locator('[data-test=day-dag] .vue-flow__node').allTextContents()
+    assert.ok(labels.some((l) => l.includes('ods_courses')), 'nodes: ' + labels.join(', '))
+    await page.locator('[data-test=day-dag] .vue-flow__edge').first().waitFor()
+    const bg = await page.locator('[data-test=day-dag] .vue-flow__node', { hasText: 'ods_courses' }).first().evaluate((e) => getComputedStyle(e).backgroundColor)
+    assert.notEqual(bg, 'rgb(255, 255, 255)', 'nodes are coloured by state')
+    await page.locator('[data-test=render-ms]').waitFor()
+    await shot('06b-day-dag')
+    // The Gantt chart of the studio's runs on the test day.
+    await page.goto(`${base}/ops/day?date=${day}&view=gantt`)
+    await page.locator('[data-test=gantt] [data-test=chart] canvas').first().waitFor()
+    await shot('06c-day-gantt')
+  })
+
+  await t.test('day view of a synthetic graph of 2,000 nodes (figure, not an assertion)', async (t) => {
+    await page.goto(`${base}/ops/day?synthetic=2000`)
+    const el = page.locator('[data-test=render-ms]')
+    await el.waitFor({ timeout: 4 * T })
+    const ms = await el.getAttribute('data-ms')
+    t.diagnostic(`DAG view of 2,000 nodes: ${ms} ms from mount to every node drawn`)
+    console.log(`UI-DAG-2000 render_ms=${ms}`)
+    await shot('06d-day-dag-2000')
+  })
+
   await t.test('data map: search, table page and a lineage graph expanded by a click', async () => {
     await page.goto(base + '/datamap')
     await page.fill('[data-test=dm-search]', 'course')
@@ -243,6 +275,91 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await page.locator('[data-test=q-grid] tbody tr').first().waitFor()
     assert.match(await page.textContent('[data-test=q-grid]'), /42/)
     await shot('09-query')
+  })
+
+  await t.test('quality: a table\'s rules and their result history as a chart', async () => {
+    const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
+    const call = async (method, path, body) => {
+      const r = await fetch(base + '/api/v1' + path, { method, headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) })
+      const text = await r.text()
+      assert.ok(r.ok, `${method} ${path}: ${r.status} ${text}`)
+      return text ? JSON.parse(text) : null
+    }
+    await call('POST', '/projects/edu/quality/rules', { task: 'ods_courses', name: 'has_rows', check: 'row_count', min: 1 })
+    const inst = await call('POST', '/projects/edu/tasks/ods_courses/runs', { bizdate: day })
+    const end = Date.now() + 4 * T
+    let results = []
+    while (Date.now() < end && !results.length) {
+      results = await call('GET', '/projects/edu/quality/results?task=ods_courses&rule=has_rows')
+      if (!results.length) await new Promise((r) => setTimeout(r, 300))
+    }
+    assert.ok(results.length, 'no quality result for instance ' + inst.id)
+    await page.goto(`${base}/quality?table=${encodeURIComponent(results[0].table)}`)
+    await page.locator('[data-test=qa-rules] tbody tr', { hasText: 'has_rows' }).waitFor()
+    await page.locator('[data-test=qa-rule] [data-test=chart] canvas').first().waitFor()
+    assert.match(await page.textContent('[data-test=qa-rule]'), /has_rows/)
+    await shot('09b-quality')
+  })
+
+  await t.test('alerts: the list, and a silence added and ended', async () => {
+    await page.goto(base + '/alerts')
+    await page.locator('table[data-test=alerts]').waitFor()
+    await page.click('[data-test=al-silence-open]')
+    await page.fill('[data-test=si-task]', 'ods_courses')
+    await page.fill('[data-test=si-for]', '2h')
+    await page.fill('[data-test=si-reason]', 'e2e migration')
+    await page.click('[data-test=si-submit]')
+    const row = page.locator('table[data-test=silences] tbody tr', { hasText: 'e2e migration' })
+    await row.waitFor()
+    await shot('09c-alerts')
+    await row.locator('[data-test=al-unsilence]').click()
+    await row.waitFor({ state: 'detached' })
+    // A bad duration is refused with the server's message.
+    await page.click('[data-test=al-silence-open]')
+    await page.fill('[data-test=si-for]', 'soon')
+    await page.click('[data-test=si-submit]')
+    await page.locator('[data-test=al-err]').waitFor()
+    assert.match(await page.textContent('[data-test=al-err]'), /duration/)
+  })
+
+  await t.test('console: members and roles, data sources, tokens shown once and revoked', async () => {
+    const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
+    const r = await fetch(base + '/api/v1/users', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'olga', password: 'operator-Pass-1' }) })
+    assert.ok(r.ok, 'add user: ' + r.status)
+    await page.goto(base + '/console')
+    await page.fill('[data-test=mb-user]', 'olga')
+    await page.selectOption('[data-test=mb-role]', 'operator')
+    await page.click('[data-test=mb-add]')
+    const olga = page.locator('tr[data-user=olga]')
+    await olga.waitFor()
+    assert.equal(await olga.locator('[data-test=mb-change]').inputValue(), 'operator')
+    await olga.locator('[data-test=mb-change]').selectOption('developer')
+    await page.waitForFunction(async () => {
+      const r = await fetch('/api/v1/projects/edu/members', { headers: { Authorization: 'Bearer ' + localStorage.getItem('kiln.token') } })
+      return (await r.json()).some((m) => m.user_name === 'olga' && m.role === 'developer')
+    })
+    await shot('09d-console-members')
+    page.once('dialog', (d) => d.accept())
+    await olga.locator('[data-test=mb-remove]').click()
+    await olga.waitFor({ state: 'detached' })
+
+    await page.click('[data-test=tab-sources]')
+    await page.locator('table[data-test=datasources] tbody tr').first().waitFor()
+    assert.ok(!/password=|secret=/i.test(await page.textContent('table[data-test=datasources]')), 'a secret is shown')
+
+    await page.click('[data-test=tab-tokens]')
+    await page.fill('[data-test=tk-name]', 'e2e-token')
+    await page.click('[data-test=tk-create]')
+    await page.locator('[data-test=tk-value]').waitFor()
+    const value = (await page.textContent('[data-test=tk-value]')).trim()
+    assert.ok(value.length > 16, 'token value: ' + value)
+    const me = await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + value } })
+    assert.ok(me.ok, 'the new token works')
+    await shot('09e-console-tokens')
+    page.once('dialog', (d) => d.accept())
+    await page.locator('tr[data-token=e2e-token] [data-test=tk-revoke]').click()
+    await page.locator('tr[data-token=e2e-token]').waitFor({ state: 'detached' })
+    assert.equal((await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + value } })).status, 401, 'a revoked token is refused')
   })
 
   await t.test('first load with a cold cache (figure, not an assertion)', async (t) => {

@@ -68,6 +68,9 @@ export const api = {
   async put<T>(path: string, body: unknown): Promise<T> {
     return (await request('PUT', path, body)).json()
   },
+  async del(path: string): Promise<void> {
+    await request('DELETE', path)
+  },
   async text(path: string, q?: Query): Promise<string> {
     return (await request('GET', path, undefined, q)).text()
   },

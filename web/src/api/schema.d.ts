@@ -841,6 +841,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/ops/daygraph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A bizdate's instances of the project with the dependency edges among them (for the DAG view and Gantt chart) */
+        get: operations["get_projects_ops_daygraph"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/ops/summary": {
         parameters: {
             query?: never;
@@ -1676,6 +1693,30 @@ export interface components {
             project_id?: number;
             /** Format: date-time */
             updated_at?: string;
+        };
+        DayEdge: {
+            source?: number;
+            target?: number;
+        };
+        DayGraph: {
+            date?: string;
+            edges?: components["schemas"]["DayEdge"][];
+            external?: number;
+            nodes?: components["schemas"]["DayNode"][];
+            truncated?: boolean;
+        };
+        DayNode: {
+            attempt?: number;
+            duration_ms?: number;
+            /** Format: date-time */
+            ended_at?: string;
+            hour?: number;
+            id?: number;
+            /** Format: date-time */
+            started_at?: string;
+            state?: string;
+            task?: string;
+            trigger?: string;
         };
         DiffResponse: {
             diff?: string;
@@ -4159,6 +4200,40 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_projects_ops_daygraph: {
+        parameters: {
+            query?: {
+                /** @description bizdate (YYYY-MM-DD, required) */
+                date?: string;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DayGraph"];
+                };
             };
             /** @description Error */
             default: {

@@ -2,7 +2,7 @@
 // (the two must have the same keys; e2e checks that switching changes them).
 export default {
   app: { name: 'Kiln', signOut: 'Sign out', project: 'Project', language: 'Language', role: 'Role: {role}', noProject: 'You are not a member of any project yet.' },
-  nav: { ops: 'Ops center', studio: 'Development studio', datamap: 'Data map', query: 'Query', dashboard: 'Dashboard' },
+  nav: { ops: 'Ops center', studio: 'Development studio', datamap: 'Data map', query: 'Query', dashboard: 'Dashboard', day: 'Day view', quality: 'Quality', alerts: 'Alerts', console: 'Console' },
   roles: { owner: 'owner', developer: 'developer', operator: 'operator', viewer: 'viewer' },
   login: { title: 'Sign in to Kiln', user: 'User', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed: {msg}', busy: 'Signing in…' },
   common: {
@@ -19,7 +19,7 @@ export default {
   ops: {
     title: 'Instances', filterState: 'State', filterTask: 'Task name', selected: '{n} selected', rerun: 'Rerun',
     rerunDown: 'Rerun with downstream', kill: 'Kill', setSuccess: 'Set success', backfill: 'Backfill…', attempt: 'Attempt',
-    trigger: 'Trigger', confirm: 'Apply "{action}" to {n} instance(s)?', actionFailed: '{id}: {msg}',
+    trigger: 'Trigger', confirm: 'Apply "{action}" to {n} instance(s)?', actionFailed: '{id}: {msg}', timeAxis: 'Time', noRuns: 'No instance of this day has started yet.',
   },
   backfill: {
     title: 'Backfill', tasks: 'Tasks (comma separated)', downstream: 'Include downstream tasks', parallel: 'Parallel dates',
@@ -31,6 +31,30 @@ export default {
     title: 'Instance #{id}', log: 'Log', live: 'live', sql: 'Rendered SQL', attempts: 'Attempts', upstream: 'Upstream',
     downstream: 'Downstream', why: 'Why not running', noReasons: 'Nothing holds it back.', worker: 'Worker', error: 'Error',
     noSql: 'No rendered SQL.', chain: 'Unmet upstream chain', back: 'Back to instances',
+  },
+  day: {
+    title: 'Instances of a day', dag: 'Dependency graph', gantt: 'Gantt chart', summary: '{n} instance(s), {e} dependency edge(s), {x} from other days or projects',
+    truncated: '(only the first instances are shown)', empty: 'No instances on this date.', rendered: '{n} node(s) laid out and drawn in {ms} ms',
+  },
+  quality: {
+    title: 'Data quality', table: 'Table', rules: 'Rules', rule: 'Rule', check: 'Check', severity: 'Severity', source: 'Defined in',
+    metric: 'Metric', noRules: 'No quality rules in this project.', noResults: 'No results for this table yet.',
+    latest: 'Latest: {date}, metric {metric}, threshold {threshold}',
+    verdicts: { pass: 'pass', breach: 'breach', error: 'error', no_history: 'no history' },
+  },
+  alerts: {
+    title: 'Alerts', open: 'open', acked: 'acknowledged', ackedBy: 'acknowledged by {user}', ack: 'Acknowledge', kind: 'Kind', what: 'What',
+    count: 'Count', last: 'Last', none: 'No alerts.', silences: 'Silences in force', silence: 'Silence…', unsilence: 'End silence',
+    until: 'Until', reason: 'Reason', for: 'For (e.g. 2h)', anyTask: 'every task', anyKind: 'every kind', noSilences: 'No silences in force.',
+  },
+  console: {
+    title: 'Console', members: 'Members and roles', sources: 'Data sources', tokens: 'API tokens', user: 'User', role: 'Role',
+    addMember: 'Add or change', remove: 'Remove', confirmRemove: 'Remove {user} from the project?', ownersOnly: 'Only owners change members.',
+    name: 'Name', kind: 'Kind', dsn: 'Connection', secret: 'Secret', options: 'Options', secretSet: 'set (hidden)', secretNone: 'none',
+    secretsNote: 'Secrets are write-only: a password comes from the engine’s password_env when the project is applied and is never shown again.',
+    tokenName: 'Token name', expiresIn: 'Expires in (e.g. 720h, optional)', createToken: 'Create token', revoke: 'Revoke',
+    confirmRevoke: 'Revoke the token "{name}"? Programs using it stop working.', shownOnce: 'Copy this token now: it is shown only once.',
+    created: 'Created', lastUsed: 'Last used', expires: 'Expires',
   },
   dashboard: {
     title: 'Dashboard', successRate: 'Success rate', onTimeRate: 'On-time rate', duration: 'Total duration (min)',
