@@ -101,8 +101,11 @@ func (p *Planner) Backfill(ctx context.Context, req *BackfillRequest) (*Backfill
 				}
 			}
 		}
-		r := &run{ctx: ctx, ss: ss, store: tx, now: p.Now(), trigger: meta.TriggerBackfill, bf: bf, res: &PlanResult{},
-			known: map[refKey]*meta.PlanRef{}, done: map[refKey]int64{}, kinds: map[int64]map[string]string{}}
+		r, err := newRun(ctx, tx, p.Now(), meta.TriggerBackfill, bf, &PlanResult{})
+		if err != nil {
+			return err
+		}
+		var refs []planned
 		for _, n := range g.nodes {
 			if !scope[n] {
 				continue
@@ -113,15 +116,21 @@ func (p *Planner) Backfill(ctx context.Context, req *BackfillRequest) (*Backfill
 				if per.Bizdate < req.From || per.Bizdate > req.To {
 					continue
 				}
-				id, err := r.ensure(n, per)
+				ref, err := r.ensure(n, per)
 				if err != nil {
 					return err
 				}
-				e := BackfillEntry{Project: n.project.Name, Task: n.task.Name, Bizdate: per.Bizdate, Hour: per.Hour}
-				if !req.DryRun {
-					e.ID = id
-				}
-				res.Instances = append(res.Instances, e)
+				refs = append(refs, ref)
+				res.Instances = append(res.Instances, BackfillEntry{Project: n.project.Name, Task: n.task.Name,
+					Bizdate: per.Bizdate, Hour: per.Hour})
+			}
+		}
+		if err := r.flush(); err != nil {
+			return err
+		}
+		if !req.DryRun {
+			for i, ref := range refs {
+				res.Instances[i].ID = ref.ID()
 			}
 		}
 		return nil

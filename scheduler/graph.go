@@ -43,18 +43,27 @@ func LoadGraph(ctx context.Context, store meta.Store) (*Graph, error) {
 		return nil, err
 	}
 	g := &Graph{byName: map[string]*node{}, byID: map[int64]*node{}}
+	batch, _ := store.(meta.PlanBatchStore)
 	for _, p := range projects {
 		tasks, err := store.ListTasks(ctx, &meta.ListTasksParams{ProjectID: p.ID})
 		if err != nil {
 			return nil, err
 		}
+		var current map[int64]*meta.Version // one query instead of one per task
+		if batch != nil {
+			if current, err = batch.CurrentVersions(ctx, p.ID); err != nil {
+				return nil, err
+			}
+		}
 		for _, t := range tasks {
 			if t.Removed {
 				continue
 			}
-			v, err := store.GetVersion(ctx, t.ID, t.CurrentVersion)
-			if err != nil {
-				return nil, fmt.Errorf("task %s.%s: %w", p.Name, t.Name, err)
+			v := current[t.ID]
+			if v == nil || v.Version != t.CurrentVersion { // saved since the list: read it alone
+				if v, err = store.GetVersion(ctx, t.ID, t.CurrentVersion); err != nil {
+					return nil, fmt.Errorf("task %s.%s: %w", p.Name, t.Name, err)
+				}
 			}
 			n := &node{task: t, project: p, version: v}
 			if v.Spec.Schedule.Cron != "" {

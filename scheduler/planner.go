@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -48,16 +49,35 @@ type PlanResult struct {
 type run struct {
 	ctx     context.Context
 	ss      meta.ScheduleStore
+	batch   meta.PlanBatchStore
 	now     time.Time
 	cutoff  time.Time // periods firing before it are not planned unless they exist
 	trigger meta.Trigger
 	bf      *backfillScope
 	known   map[refKey]*meta.PlanRef
-	done    map[refKey]int64
+	waiting map[refKey]*meta.PlannedWaiting // preloaded waiting instances, for the unchanged check
+	done    map[refKey]planned
+	writes  []*meta.PlanWrite           // what to write, upstreams before downstreams
 	kinds   map[int64]map[string]string // project id → data source name → kind
 	res     *PlanResult
 	dry     []*meta.PlanInstanceParams
 	store   meta.Store
+}
+
+// planned is an instance as the run refers to it: an existing id, or an
+// instance it writes (whose id is known once written). Neither: out of
+// scope, which counts as met.
+type planned struct {
+	id int64
+	w  *meta.PlanWrite
+}
+
+// ID is the instance's id, 0 before a new one is written.
+func (p planned) ID() int64 {
+	if p.w != nil {
+		return p.w.ID
+	}
+	return p.id
 }
 
 type refKey struct {
@@ -84,21 +104,41 @@ func (p *Planner) Plan(ctx context.Context) (*PlanResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	res, err := p.plan(ctx, g)
+	if errors.Is(err, meta.ErrPlanConflict) {
+		// Another planner wrote some of the same instances meanwhile:
+		// plan again, now seeing them.
+		res, err = p.plan(ctx, g)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Took = time.Since(start)
+	return res, nil
+}
+
+func (p *Planner) plan(ctx context.Context, g *Graph) (*PlanResult, error) {
 	now := p.Now()
 	res := &PlanResult{Missing: g.Missing}
-	err = p.store.InTx(ctx, func(tx meta.Store) error {
-		ss, ok := tx.(meta.ScheduleStore)
-		if !ok {
-			return fmt.Errorf("the metadata store cannot schedule")
+	err := p.store.InTx(ctx, func(tx meta.Store) error {
+		r, err := newRun(ctx, tx, now, meta.TriggerSchedule, nil, res)
+		if err != nil {
+			return err
 		}
-		r := &run{ctx: ctx, ss: ss, store: tx, now: now, cutoff: now, trigger: meta.TriggerSchedule, res: res,
-			known: map[refKey]*meta.PlanRef{}, done: map[refKey]int64{}, kinds: map[int64]map[string]string{}}
-		refs, err := ss.ListPeriodInstances(ctx, &meta.ListPeriodParams{From: now.Add(-72 * time.Hour), To: now.Add(72 * time.Hour), Trigger: meta.TriggerSchedule})
+		window := &meta.ListPeriodParams{From: now.Add(-72 * time.Hour), To: now.Add(72 * time.Hour), Trigger: meta.TriggerSchedule}
+		refs, err := r.ss.ListPeriodInstances(ctx, window)
 		if err != nil {
 			return err
 		}
 		for _, ref := range refs {
 			r.known[refKey{ref.TaskID, ref.PeriodStart.UnixNano()}] = ref
+		}
+		ws, err := r.batch.ListPlannedWaiting(ctx, window)
+		if err != nil {
+			return err
+		}
+		for _, w := range ws {
+			r.waiting[refKey{w.TaskID, w.Start.UnixNano()}] = w
 		}
 		for _, n := range g.nodes {
 			if n.sched == nil || n.task.Status == meta.TaskOffline {
@@ -112,13 +152,34 @@ func (p *Planner) Plan(ctx context.Context) (*PlanResult, error) {
 				}
 			}
 		}
-		return nil
+		return r.flush()
 	})
-	res.Took = time.Since(start)
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// newRun starts a planning pass in transaction tx.
+func newRun(ctx context.Context, tx meta.Store, now time.Time, trigger meta.Trigger, bf *backfillScope, res *PlanResult) (*run, error) {
+	ss, ok := tx.(meta.ScheduleStore)
+	batch, ok2 := tx.(meta.PlanBatchStore)
+	if !ok || !ok2 {
+		return nil, fmt.Errorf("the metadata store cannot schedule")
+	}
+	return &run{ctx: ctx, ss: ss, batch: batch, store: tx, now: now, cutoff: now, trigger: trigger, bf: bf, res: res,
+		known: map[refKey]*meta.PlanRef{}, waiting: map[refKey]*meta.PlannedWaiting{}, done: map[refKey]planned{},
+		kinds: map[int64]map[string]string{}}, nil
+}
+
+// flush writes the run's instances and edges.
+func (r *run) flush() error {
+	if len(r.writes) == 0 {
+		return nil
+	}
+	created, err := r.batch.PlanInstances(r.ctx, r.writes, r.now)
+	r.res.Created += created
+	return err
 }
 
 func (r *run) lookup(n *node, per Period) (*meta.PlanRef, error) {
@@ -157,43 +218,38 @@ func (r *run) inScope(n *node, per Period, exists bool) bool {
 }
 
 // ensure plans n's instance for per and its upstream edges, recursively
-// planning the upstream instances it needs. It returns 0 when the period
-// is out of scope, which counts as met.
-func (r *run) ensure(n *node, per Period) (int64, error) {
+// planning the upstream instances it needs. The zero planned means the
+// period is out of scope, which counts as met.
+func (r *run) ensure(n *node, per Period) (planned, error) {
 	k := refKey{n.task.ID, per.Start.UnixNano()}
-	if id, ok := r.done[k]; ok {
-		return id, nil
+	if p, ok := r.done[k]; ok {
+		return p, nil
 	}
 	existing, err := r.lookup(n, per)
 	if err != nil {
-		return 0, err
+		return planned{}, err
 	}
 	if !r.inScope(n, per, existing != nil) {
-		r.done[k] = 0
-		return 0, nil
+		r.done[k] = planned{}
+		return planned{}, nil
 	}
 	if existing != nil && existing.State != meta.StateWaiting {
-		r.done[k] = existing.ID
-		return existing.ID, nil
+		r.done[k] = planned{id: existing.ID}
+		return r.done[k], nil
 	}
 	params := r.params(n, per)
 	r.res.Instances++
-	var id int64
 	if r.bf != nil && r.bf.dryRun {
 		r.dry = append(r.dry, params)
-		id = int64(len(r.dry)) // a stand-in, never written
-	} else {
-		ref, created, err := r.ss.PlanInstance(r.ctx, params)
-		if err != nil {
-			return 0, err
-		}
-		if created {
-			r.res.Created++
-		}
-		id = ref.ID
+		r.done[k] = planned{id: int64(len(r.dry))} // a stand-in, never written
 	}
-	r.done[k] = id
-	var ups []int64
+	w := &meta.PlanWrite{PlanInstanceParams: *params}
+	if existing != nil {
+		w.ID, w.Update, w.Count = existing.ID, true, true
+	}
+	if r.bf == nil || !r.bf.dryRun {
+		r.done[k] = planned{w: w}
+	}
 	for _, e := range n.ups {
 		if e.up.sched == nil {
 			continue // an unscheduled upstream is run by hand; nothing to wait for
@@ -206,23 +262,74 @@ func (r *run) ensure(n *node, per Period) (int64, error) {
 			if e.up == n && up.Start.Equal(per.Start) {
 				continue
 			}
-			uid, err := r.ensure(e.up, up)
+			u, err := r.ensure(e.up, up)
 			if err != nil {
-				return 0, err
+				return planned{}, err
 			}
-			if uid != 0 {
-				ups = append(ups, uid)
-			}
+			r.addUp(w, u)
 		}
 	}
 	if r.bf != nil && r.bf.dryRun {
-		return id, nil
+		return r.done[k], nil
 	}
-	slices.Sort(ups)
-	if _, err := r.ss.SetUpstreams(r.ctx, id, slices.Compact(ups), r.now); err != nil {
-		return 0, err
+	if existing != nil && r.unchanged(w, r.waiting[k]) {
+		// Nothing to write: its edges, and so its unmet count, are as
+		// they were.
+		r.done[k] = planned{id: existing.ID}
+		return r.done[k], nil
 	}
-	return id, nil
+	r.writes = append(r.writes, w)
+	return r.done[k], nil
+}
+
+// addUp records upstream u of w. w's unmet count is known without asking
+// the store while every upstream is new in this run and counted itself
+// (new instances are waiting or queued, so unmet, and never broken).
+func (r *run) addUp(w *meta.PlanWrite, u planned) {
+	switch {
+	case u.w == nil && u.id == 0:
+		return // out of scope: met
+	case u.w == nil:
+		w.UpIDs = append(w.UpIDs, u.id)
+		w.Count = true
+	default:
+		for _, x := range w.Ups {
+			if x == u.w {
+				return
+			}
+		}
+		w.Ups = append(w.Ups, u.w)
+		if u.w.Count || u.w.Update {
+			w.Count = true
+		}
+		w.Unmet++
+	}
+}
+
+// unchanged reports whether waiting instance was would be written as w
+// again: same version, times, pool, priority, deadline and upstreams.
+func (r *run) unchanged(w *meta.PlanWrite, was *meta.PlannedWaiting) bool {
+	if was == nil || was.VersionID != w.VersionID || was.Priority != w.Priority || was.Pool != w.Pool ||
+		!sameTime(was.NotBefore, &w.NotBefore) || !sameTime(was.Deadline, w.Deadline) {
+		return false
+	}
+	ids := make([]int64, 0, len(w.Ups)+len(w.UpIDs))
+	ids = append(ids, w.UpIDs...)
+	for _, u := range w.Ups {
+		if u.ID == 0 {
+			return false // a new upstream
+		}
+		ids = append(ids, u.ID)
+	}
+	return slices.Equal(meta.SortedIDs(ids), was.Ups)
+}
+
+// sameTime compares times as the stores keep them (to the microsecond).
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
 }
 
 func (r *run) params(n *node, per Period) *meta.PlanInstanceParams {

@@ -173,9 +173,9 @@ func daguSide(dagu, which string, kiln float64) string {
 	if dagu == "" {
 		return "   (Dagu: set DAGU_BIN)"
 	}
-	v, err := runDagu(dagu, which)
+	r, err := runDagu(dagu, which)
 	if err != nil {
 		return "   (Dagu: " + err.Error() + ")"
 	}
-	return fmt.Sprintf("   dagu %8.2f   kiln/dagu %.2f×", v, kiln/v)
+	return fmt.Sprintf("   dagu %8.2f   kiln/dagu %.2f×\n%-28s dagu: %s", r.value, kiln/r.value, "", r.note)
 }

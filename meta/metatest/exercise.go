@@ -100,6 +100,7 @@ var suite = []struct {
 	{"SyncMetrics", syncMetricsCases},
 	{"Ops", opsCases},
 	{"BackfillDone", backfillDoneCases},
+	{"PlanBatch", planBatchCases},
 	{"Settings", []testCase{{"GetPut", settingsGetPut}}},
 	{"InTx", []testCase{{"Commit", inTxCommit}, {"Rollback", inTxRollback}, {"Nested", inTxNested}, {"Panic", inTxPanic}}},
 }
