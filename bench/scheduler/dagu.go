@@ -35,9 +35,12 @@ import (
 //     /api/v1/dags/one/start` back to back, like Kiln's 50 run requests;
 //     the figure is from the first request to the last run's "DAG run
 //     finished". Each run is its own `dagu start` process and Dagu does
-//     not limit them to 8; its 8-slot equivalent, `enqueue` into a global
-//     queue with max_concurrency 8, is measured as well and printed beside
-//     it (the queue is polled every few seconds, so it is far slower).
+//     not limit them to 8 (its start handler answers once the run has
+//     left "not started", polling every 100 ms, so requests are ≥ 100 ms
+//     each, sequential as Kiln's); its 8-slot equivalent, `enqueue` into
+//     a global queue with max_concurrency 8, is measured as well and
+//     printed beside it (the queue is polled every few seconds, so it is
+//     far slower).
 
 // daguRun is one measurement of a Dagu benchmark: the figure in Kiln's
 // unit and a note with the details.
