@@ -38,17 +38,20 @@ func (a *App) instanceOpsCmds() []*cobra.Command {
 		},
 	}
 	rerun.Flags().BoolVar(&downstream, "downstream", false, "also rerun every downstream instance of the same bizdate, in dependency order")
-	out := []*cobra.Command{rerun, a.markCmd("set-success"), a.markCmd("set-failed"), a.whyCmd()}
+	out := []*cobra.Command{rerun, a.markCmd("set-success", "Mark an instance success by hand (its downstream proceeds)"),
+		a.markCmd("set-failed", "Mark an instance failed by hand"), a.whyCmd()}
 	for _, dir := range []string{"upstream", "downstream"} {
 		out = append(out, a.instanceDepsCmd(dir))
 	}
 	return out
 }
 
-func (a *App) markCmd(verb string) *cobra.Command {
+// markCmd is an instance action by ID (kill, set-success, set-failed):
+// POST /api/v1/instances/{id}/{verb}, printing the instance's new state.
+func (a *App) markCmd(verb, short string) *cobra.Command {
 	return &cobra.Command{
 		Use:   verb + " ID",
-		Short: "Mark an instance " + strings.TrimPrefix(verb, "set-") + " by hand",
+		Short: short,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])

@@ -262,7 +262,7 @@ func (a *App) instanceCmd() *cobra.Command {
 	list.Flags().StringVar(&from, "from", "", "bizdate from")
 	list.Flags().StringVar(&to, "to", "", "bizdate to")
 	list.Flags().IntVar(&limit, "limit", 50, "at most this many")
-	cmd.AddCommand(list, a.instanceShowCmd(), a.instanceLogsCmd(), a.instanceKillCmd())
+	cmd.AddCommand(list, a.instanceShowCmd(), a.instanceLogsCmd(), a.markCmd("kill", "Kill a queued or running instance (its process group is killed)"))
 	cmd.AddCommand(a.instanceOpsCmds()...)
 	return cmd
 }
@@ -338,27 +338,4 @@ func (a *App) instanceLogsCmd() *cobra.Command {
 	}
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep streaming until the instance ends")
 	return cmd
-}
-
-func (a *App) instanceKillCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "kill ID",
-		Short: "Kill a queued or running instance",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
-			inst, err := a.client().Kill(cmd.Context(), id)
-			if err != nil {
-				return a.apiError(err)
-			}
-			if a.asJSON {
-				return a.printJSON(inst)
-			}
-			fmt.Fprintf(a.Stdout, "instance %d killed\n", inst.ID)
-			return nil
-		},
-	}
 }

@@ -190,8 +190,7 @@ func (c *Client) Instance(ctx context.Context, id int64) (*api.InstanceDetail, e
 
 // Kill kills an instance.
 func (c *Client) Kill(ctx context.Context, id int64) (*meta.Instance, error) {
-	var out meta.Instance
-	return &out, c.JSON(ctx, "POST", "/api/v1/instances/"+strconv.FormatInt(id, 10)+"/kill", nil, &out)
+	return c.Mark(ctx, id, "kill")
 }
 
 // Log copies an instance's log to w from offset; with follow it returns
