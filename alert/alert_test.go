@@ -140,13 +140,13 @@ func TestChannels_PayloadsAndSignatures(t *testing.T) {
 	slack, sc := receiver(t, `ok`)
 	hook, hc := receiver(t, `{}`)
 	cfg := &meta.AlertConfig{GroupWindow: -1, Channels: []meta.AlertChannel{
-		{Name: "fs", Kind: "feishu", URL: feishu.URL, SecretEnv: "FS_SECRET"},
-		{Name: "dd", Kind: "dingtalk", URL: ding.URL + "/robot/send?access_token=abc", SecretEnv: "DD_SECRET"},
-		{Name: "wc", Kind: "wecom", URLEnv: "WECOM_URL"},
+		{Name: "fs", Kind: "feishu", URL: feishu.URL, SecretEnv: "KILN_ALERT_FS_SECRET"},
+		{Name: "dd", Kind: "dingtalk", URL: ding.URL + "/robot/send?access_token=abc", SecretEnv: "KILN_ALERT_DD_SECRET"},
+		{Name: "wc", Kind: "wecom", URLEnv: "KILN_ALERT_WECOM_URL"},
 		{Name: "sl", Kind: "slack", URL: slack.URL},
-		{Name: "wh", Kind: "webhook", URL: hook.URL, SecretEnv: "WH_SECRET"},
+		{Name: "wh", Kind: "webhook", URL: hook.URL, SecretEnv: "KILN_ALERT_WH_SECRET"},
 	}}
-	env := map[string]string{"FS_SECRET": "fs-secret", "DD_SECRET": "dd-secret", "WECOM_URL": wecom.URL, "WH_SECRET": "wh-secret"}
+	env := map[string]string{"KILN_ALERT_FS_SECRET": "fs-secret", "KILN_ALERT_DD_SECRET": "dd-secret", "KILN_ALERT_WECOM_URL": wecom.URL, "KILN_ALERT_WH_SECRET": "wh-secret"}
 	f := setup(t, cfg, env, meta.TaskSpec{Name: "dwd_orders", Owner: "alice", Tier: meta.TierCore})
 	f.fail(t, "2024-03-03")
 	f.n.Tick(t.Context())

@@ -14,17 +14,19 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/smtp"
 	"net/url"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kilnhq/kiln/meta"
@@ -65,9 +67,31 @@ type Channel interface {
 // The channel kinds.
 var channelKinds = []string{"feishu", "dingtalk", "wecom", "slack", "webhook", "email"}
 
+// EnvPrefix starts the name of every server environment variable an alert
+// channel may read (url_env, secret_env, username_env, password_env): a
+// project's settings must not be able to send the server's other secrets
+// (its admin token, master key, database passwords) to an address of
+// their choosing.
+const EnvPrefix = "KILN_ALERT_"
+
+// checkEnvNames refuses a channel naming an environment variable outside
+// EnvPrefix.
+func checkEnvNames(c meta.AlertChannel) error {
+	for _, e := range []struct{ key, name string }{{"url_env", c.URLEnv}, {"secret_env", c.SecretEnv}, {"username_env", c.UsernameEnv}, {"password_env", c.PasswordEnv}} {
+		if e.name != "" && (!strings.HasPrefix(e.name, EnvPrefix) || len(e.name) == len(EnvPrefix)) {
+			return fmt.Errorf("channel %s: %s %s: alert channels may only read server environment variables named %s…, so that a project cannot read the server's other secrets; name it %s%s", c.Name, e.key, e.name, EnvPrefix, EnvPrefix, strings.TrimPrefix(e.name, "KILN_"))
+		}
+	}
+	return nil
+}
+
 // NewChannel builds a channel from its configuration. Secrets are read
-// through env (the server's environment) now, and never logged.
+// through env (the server's environment, variables named EnvPrefix… only)
+// now, and never logged.
 func NewChannel(c meta.AlertChannel, env func(string) string, client *http.Client, now func() time.Time) (Channel, error) {
+	if err := checkEnvNames(c); err != nil {
+		return nil, err
+	}
 	addr := c.URL
 	if c.URLEnv != "" {
 		addr = env(c.URLEnv)
@@ -162,8 +186,8 @@ func (h *hook) Send(ctx context.Context, m *Message) error {
 		header.Set("X-Kiln-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	}
 	req, err := http.NewRequestWithContext(ctx, "POST", target, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("channel %s: %w", h.name, err)
+	if err != nil { // the message quotes the address, which may be a secret
+		return fmt.Errorf("channel %s: %s", h.name, redact(err.Error(), h.url, h.secret))
 	}
 	req.Header = header
 	resp, err := h.client.Do(req)
@@ -171,7 +195,7 @@ func (h *hook) Send(ctx context.Context, m *Message) error {
 		return fmt.Errorf("channel %s: %s", h.name, redact(err.Error(), h.url, h.secret))
 	}
 	defer resp.Body.Close()
-	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	reply, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode/100 != 2 {
 		return fmt.Errorf("channel %s: HTTP %d: %s", h.name, resp.StatusCode, redact(strings.TrimSpace(string(reply)), h.url, h.secret))
 	}
@@ -197,6 +221,14 @@ func redact(s, addr, secret string) string {
 		s = strings.ReplaceAll(s, addr, "<webhook>")
 		if u, err := url.Parse(addr); err == nil && u.RawQuery != "" {
 			s = strings.ReplaceAll(s, u.RawQuery, "<redacted>")
+			// A bot may echo a token alone (access_token=… of DingTalk).
+			for _, vs := range u.Query() {
+				for _, v := range vs {
+					if len(v) >= 4 {
+						s = strings.ReplaceAll(s, v, "<redacted>")
+					}
+				}
+			}
 		}
 	}
 	if secret != "" {
@@ -223,17 +255,83 @@ func (m *mailer) Send(ctx context.Context, msg *Message) error {
 		host, _, _ := strings.Cut(m.addr, ":")
 		auth = smtp.PlainAuth("", m.user, m.pass, host)
 	}
-	done := make(chan error, 1)
-	go func() { done <- smtp.SendMail(m.addr, auth, m.from, m.to, []byte(b.String())) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("channel %s: %s", m.name, redact(err.Error(), "", m.pass))
+	if err := m.deliver(ctx, auth, []byte(b.String())); err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("channel %s: %w", m.name, ctx.Err())
 		}
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("channel %s: %w", m.name, errors.Join(ctx.Err()))
+		return fmt.Errorf("channel %s: %s", m.name, redact(err.Error(), "", m.pass))
 	}
+	return nil
+}
+
+// deliver is smtp.SendMail bounded by ctx: the connection is dialled with
+// ctx and closed when ctx ends, so a server that accepts and never answers
+// holds nothing after the send gives up.
+func (m *mailer) deliver(ctx context.Context, auth smtp.Auth, msg []byte) error {
+	conn, err := safeDialer.DialContext(ctx, "tcp", m.addr)
+	if err != nil {
+		return err
+	}
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	host, _, _ := net.SplitHostPort(m.addr)
+	c, err := smtp.NewClient(conn, host)
+	if err != nil {
+		conn.Close()
+		return err
+	}
+	defer c.Close()
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: host}); err != nil {
+			return err
+		}
+	}
+	if auth != nil {
+		if err := c.Auth(auth); err != nil {
+			return err
+		}
+	}
+	if err := c.Mail(m.from); err != nil {
+		return err
+	}
+	for _, to := range m.to {
+		if err := c.Rcpt(to); err != nil {
+			return err
+		}
+	}
+	w, err := c.Data()
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(msg); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return c.Quit()
+}
+
+// safeDialer refuses link-local addresses (169.254.0.0/16, fe80::/10),
+// where clouds serve instance metadata and credentials: an alert channel,
+// which a project owner points anywhere, must not reach them.
+var safeDialer = &net.Dialer{Timeout: 10 * time.Second, Control: func(_, address string, _ syscall.RawConn) error {
+	host, _, _ := net.SplitHostPort(address)
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified()) {
+		return fmt.Errorf("alert channels may not reach %s (a link-local address, where cloud instance metadata lives)", host)
+	}
+	return nil
+}}
+
+// NewHTTPClient is the client alert channels post with: timeout bounds a
+// send, and link-local addresses are refused (safeDialer).
+func NewHTTPClient(timeout time.Duration) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DialContext = safeDialer.DialContext
+	return &http.Client{Timeout: timeout, Transport: tr}
 }
 
 func mimeHeader(s string) string {

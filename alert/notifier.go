@@ -36,6 +36,7 @@ const (
 	KindSyncLagging      = "sync.lagging"
 	KindEscalation       = "escalation"
 	KindReminder         = "rota.reminder"
+	KindTest             = "test"
 )
 
 // Config tunes a Notifier.
@@ -113,7 +114,7 @@ func New(cfg Config, store meta.Store, alerts meta.AlertStore, bus *events.Bus, 
 		cfg.Env = os.Getenv
 	}
 	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: DefaultSendTimeout}
+		cfg.Client = NewHTTPClient(DefaultSendTimeout)
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -22,25 +22,54 @@ func clockTime(s string) (int, error) {
 // Shift (default 24h) start at Handover (default 09:00) from Start, and
 // people take them in turn.
 func OnCall(r *meta.Rota, t time.Time, loc *time.Location) (string, error) {
+	shifts, err := Shifts(r, t, loc, 0)
+	if err != nil || len(shifts) == 0 {
+		return "", err
+	}
+	return shifts[0].Person, nil
+}
+
+// Shift is one turn of a rota: Person is on call from From until To.
+type Shift struct {
+	Person string    `json:"person"`
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+}
+
+// Shifts returns the shift in progress at t and the next hand-overs after
+// it, by the rota read in loc; none when the rota has no people.
+func Shifts(r *meta.Rota, t time.Time, loc *time.Location, next int) ([]Shift, error) {
 	if r == nil || len(r.People) == 0 {
-		return "", nil
+		return nil, nil
 	}
 	start, err := time.ParseInLocation(time.DateOnly, r.Start, loc)
 	if err != nil {
-		return "", fmt.Errorf("rota start: want a date like 2024-03-01, got %q", r.Start)
+		return nil, fmt.Errorf("rota start: want a date like 2024-03-01, got %q", r.Start)
+	}
+	if start.Year() < 1970 || start.Year() > 2999 {
+		return nil, fmt.Errorf("rota start: want a date between the years 1970 and 2999, got %q", r.Start)
 	}
 	min, err := clockTime(cmp.Or(r.Handover, "09:00"))
 	if err != nil {
-		return "", fmt.Errorf("rota handover: %w", err)
+		return nil, fmt.Errorf("rota handover: %w", err)
+	}
+	shift := cmp.Or(r.Shift.Std(), 24*time.Hour)
+	if shift < time.Minute {
+		return nil, fmt.Errorf("rota shift: want at least 1m, got %s", shift)
 	}
 	first := start.Add(time.Duration(min) * time.Minute)
-	shift := cmp.Or(r.Shift.Std(), 24*time.Hour)
-	n := int(t.Sub(first) / shift)
-	if t.Before(first) {
-		n = -1 - int(first.Sub(t)/shift)
+	d := t.Sub(first)
+	n := int(d / shift)
+	if d < 0 && d%shift != 0 {
+		n-- // floor, not truncation, before the first shift
 	}
-	i := ((n % len(r.People)) + len(r.People)) % len(r.People)
-	return r.People[i], nil
+	out := make([]Shift, 0, next+1)
+	for k := n; k <= n+next; k++ {
+		i := ((k % len(r.People)) + len(r.People)) % len(r.People)
+		from := first.Add(time.Duration(k) * shift)
+		out = append(out, Shift{Person: r.People[i], From: from.In(loc), To: from.Add(shift).In(loc)})
+	}
+	return out, nil
 }
 
 // inQuietHours reports whether t (in loc) falls in "HH:MM-HH:MM", which

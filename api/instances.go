@@ -4,12 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/kilnhq/kiln/meta"
 )
+
+// InstanceCount is how many instances a list's filter matches.
+type InstanceCount struct {
+	Total int `json:"total"`
+}
 
 // InstanceDetail is an instance with its attempts.
 type InstanceDetail struct {
@@ -20,11 +26,14 @@ type InstanceDetail struct {
 }
 
 func (s *Server) registerInstanceRoutes() {
+	filter := []param{{"task", "string", "task name"}, {"state", "string", "comma-separated states"}, {"from", "string", "bizdate from (YYYY-MM-DD)"},
+		{"to", "string", "bizdate to (YYYY-MM-DD)"}, {"owner", "string", "owner of the task"}, {"tier", "string", "tier of the task's current version (core or normal)"}}
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/instances", tag: "instances", summary: "Instances, newest first",
 		scope: scopeProject, act: meta.ActRead, out: []meta.Instance{},
-		query: []param{{"task", "string", "task name"}, {"state", "string", "comma-separated states"}, {"from", "string", "bizdate from (YYYY-MM-DD)"},
-			{"to", "string", "bizdate to (YYYY-MM-DD)"}, {"limit", "integer", "page size (default 100, at most 1000)"}, {"offset", "integer", "rows to skip"}},
-		h: s.listInstances})
+		query: append(slices.Clip(filter), param{"limit", "integer", "page size (default 100, at most 1000)"}, param{"offset", "integer", "rows to skip"}),
+		h:     s.listInstances})
+	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/instances/count", tag: "instances", summary: "How many instances the list's filter matches",
+		scope: scopeProject, act: meta.ActRead, out: InstanceCount{}, query: filter, h: s.countInstances})
 	s.add(&route{method: "GET", path: "/api/v1/instances/{id}", tag: "instances", summary: "An instance with its attempts and rendered SQL",
 		scope: scopeInstance, act: meta.ActRead, out: InstanceDetail{}, h: s.getInstance})
 	s.add(&route{method: "GET", path: "/api/v1/instances/{id}/log", tag: "instances",
@@ -36,32 +45,10 @@ func (s *Server) registerInstanceRoutes() {
 }
 
 func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := r.URL.Query()
-	p := &meta.ListInstancesParams{ProjectID: c.project.ID, BizdateFrom: q.Get("from"), BizdateTo: q.Get("to")}
-	for _, d := range []string{p.BizdateFrom, p.BizdateTo} {
-		if d != "" {
-			if _, err := time.Parse(time.DateOnly, d); err != nil {
-				return badRequest("from and to must be dates like 2024-03-01, got %q", d)
-			}
-		}
+	p, err := s.instanceFilter(r, c)
+	if err != nil {
+		return err
 	}
-	if name := q.Get("task"); name != "" {
-		t, err := s.store.GetTask(r.Context(), c.project.ID, name)
-		if err != nil {
-			return err
-		}
-		p.TaskID = t.ID
-	}
-	if st := q.Get("state"); st != "" {
-		for _, v := range strings.Split(st, ",") {
-			state := meta.State(strings.TrimSpace(v))
-			if !state.Valid() {
-				return badRequest("unknown state %q (want one of %v)", v, meta.AllStates)
-			}
-			p.States = append(p.States, state)
-		}
-	}
-	var err error
 	if p.Limit, err = queryInt(r, "limit", 100); err != nil {
 		return err
 	}
@@ -71,12 +58,62 @@ func (s *Server) listInstances(w http.ResponseWriter, r *http.Request, c *call) 
 	if p.Offset, err = queryInt(r, "offset", 0); err != nil {
 		return err
 	}
+	if p.Offset < 0 {
+		return badRequest("offset must not be negative, got %d", p.Offset)
+	}
 	insts, err := s.store.ListInstances(r.Context(), p)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, nonNil(insts))
 	return nil
+}
+
+func (s *Server) countInstances(w http.ResponseWriter, r *http.Request, c *call) error {
+	p, err := s.instanceFilter(r, c)
+	if err != nil {
+		return err
+	}
+	n, err := s.store.CountInstances(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, InstanceCount{Total: n})
+	return nil
+}
+
+// instanceFilter reads the list's filter from the query.
+func (s *Server) instanceFilter(r *http.Request, c *call) (*meta.ListInstancesParams, error) {
+	q := r.URL.Query()
+	p := &meta.ListInstancesParams{ProjectID: c.project.ID, BizdateFrom: q.Get("from"), BizdateTo: q.Get("to"),
+		Owner: strings.TrimSpace(q.Get("owner")), Tier: meta.Tier(q.Get("tier"))}
+	for _, d := range []string{p.BizdateFrom, p.BizdateTo} {
+		if d != "" {
+			if _, err := time.Parse(time.DateOnly, d); err != nil {
+				return nil, badRequest("from and to must be dates like 2024-03-01, got %q", d)
+			}
+		}
+	}
+	if p.Tier != "" && p.Tier != meta.TierCore && p.Tier != meta.TierNormal {
+		return nil, badRequest("unknown tier %q (want core or normal)", p.Tier)
+	}
+	if name := q.Get("task"); name != "" {
+		t, err := s.store.GetTask(r.Context(), c.project.ID, name)
+		if err != nil {
+			return nil, err
+		}
+		p.TaskID = t.ID
+	}
+	if st := q.Get("state"); st != "" {
+		for _, v := range strings.Split(st, ",") {
+			state := meta.State(strings.TrimSpace(v))
+			if !state.Valid() {
+				return nil, badRequest("unknown state %q (want one of %v)", v, meta.AllStates)
+			}
+			p.States = append(p.States, state)
+		}
+	}
+	return p, nil
 }
 
 func (s *Server) getInstance(w http.ResponseWriter, r *http.Request, c *call) error {

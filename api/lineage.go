@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"strconv"
@@ -39,6 +40,8 @@ type TableProducer struct {
 	Version  int           `json:"version"`
 	Schedule meta.Schedule `json:"schedule"`
 	SQL      string        `json:"sql"`
+	Owner    string        `json:"owner,omitempty"`
+	Tags     []string      `json:"tags,omitempty"`
 }
 
 // ColumnLineage is one column of a table with its direct sources.
@@ -54,7 +57,8 @@ func (s *Server) registerLineageRoutes() {
 	graphParams := []param{{"node", "string", "table or table.column"}, {"direction", "string", "down (default) or up"}, {"depth", "integer", "edges away; default 3, 0 for no limit"}}
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/lineage/graph", tag: "lineage",
 		summary: "Lineage nodes and edges around a table or column", scope: scopeProject, act: meta.ActRead,
-		out: lineage.Subgraph{}, query: graphParams, h: s.lineageGraph})
+		out: lineage.Subgraph{}, query: append(graphParams[:3:3], param{"level", "string", "table (default) or column: a table's column-level lineage, from each of its columns"}),
+		h: s.lineageGraph})
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/lineage/impact", tag: "lineage",
 		summary: "Everything downstream of a table or column, with depth", scope: scopeProject, act: meta.ActRead,
 		out: lineage.Subgraph{}, query: graphParams[:1], h: s.lineageImpact})
@@ -91,9 +95,17 @@ func (s *Server) lineageGraph(w http.ResponseWriter, r *http.Request, c *call) e
 	if err != nil {
 		return err
 	}
+	level := cmp.Or(r.URL.Query().Get("level"), "table")
+	if level != "table" && level != "column" {
+		return badRequest("level must be table or column, got %q", level)
+	}
 	g, _, err := s.lineage.Graph(r.Context(), c.project)
 	if err != nil {
 		return err
+	}
+	if level == "column" && g.HasTable(node) {
+		writeJSON(w, http.StatusOK, g.WalkColumns(node, dir, depth))
+		return nil
 	}
 	writeJSON(w, http.StatusOK, g.Walk(node, dir, depth))
 	return nil
@@ -155,7 +167,8 @@ func (s *Server) tablePage(w http.ResponseWriter, r *http.Request, c *call) erro
 			if err != nil {
 				return err
 			}
-			page.Producers = append(page.Producers, TableProducer{Task: l.TaskName, Version: l.Version, Schedule: v.Spec.Schedule, SQL: v.Spec.SQL})
+			page.Producers = append(page.Producers, TableProducer{Task: l.TaskName, Version: l.Version, Schedule: v.Spec.Schedule, SQL: v.Spec.SQL,
+				Owner: v.Spec.Owner, Tags: v.Spec.Tags})
 		}
 	}
 	for _, col := range order {

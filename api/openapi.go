@@ -13,8 +13,12 @@ import (
 
 func (s *Server) registerRoutes() {
 	s.registerProjectRoutes()
+	s.registerProjectConfigRoutes()
+	s.registerDataSourceRoutes()
 	s.registerTaskRoutes()
 	s.registerTaskFileRoutes()
+	s.registerStudioRoutes()
+	s.registerStudioTaskRoutes()
 	s.registerInstanceRoutes()
 	s.registerSQLRoutes()
 	s.registerQueryRoutes()
@@ -24,6 +28,7 @@ func (s *Server) registerRoutes() {
 	s.registerOpsRoutes()
 	s.registerCDCRoutes()
 	s.registerDayGraphRoutes()
+	s.registerSummaryRoutes()
 }
 
 func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kilnhq/kiln/meta"
 	"github.com/kilnhq/kiln/scheduler"
@@ -74,10 +73,6 @@ func (s *Server) registerOpsRoutes() {
 	s.add(&route{method: "POST", path: "/api/v1/projects/{project}/backfills", tag: "ops",
 		summary: "Backfill tasks for a range of bizdates, at most parallel periods in flight; dry_run lists what it would create",
 		scope:   scopeProject, act: meta.ActRun, in: BackfillRequest{}, out: scheduler.BackfillResult{}, h: s.backfill})
-	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/ops/summary", tag: "ops",
-		summary: "Per bizdate: instance counts by state, success and on-time rates, total and p95 duration, CPU-seconds",
-		scope:   scopeProject, act: meta.ActRead, out: []scheduler.Summary{},
-		query: []param{{"from", "string", "bizdate from (default 7 days ago)"}, {"to", "string", "bizdate to (default today)"}}, h: s.opsSummary})
 }
 
 func (s *Server) rerunInstance(w http.ResponseWriter, r *http.Request, c *call) error {
@@ -258,28 +253,5 @@ func (s *Server) backfill(w http.ResponseWriter, r *http.Request, c *call) error
 		status = http.StatusOK
 	}
 	writeJSON(w, status, res)
-	return nil
-}
-
-func (s *Server) opsSummary(w http.ResponseWriter, r *http.Request, c *call) error {
-	q := r.URL.Query()
-	today := time.Now().UTC()
-	from, to := q.Get("from"), q.Get("to")
-	if from == "" {
-		from = today.AddDate(0, 0, -7).Format(time.DateOnly)
-	}
-	if to == "" {
-		to = today.Format(time.DateOnly)
-	}
-	for _, d := range []string{from, to} {
-		if _, err := time.Parse(time.DateOnly, d); err != nil {
-			return badRequest("from and to must be dates like 2024-03-01, got %q", d)
-		}
-	}
-	sum, err := s.ops.Summarize(r.Context(), &meta.SummaryParams{ProjectID: c.project.ID, BizdateFrom: from, BizdateTo: to})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, nonNil(sum))
 	return nil
 }

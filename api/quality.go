@@ -41,6 +41,8 @@ func (s *Server) registerQualityRoutes() {
 		scope: scopeProject, act: meta.ActRead, out: []QualityRuleView{}, query: []param{{"task", "string", "task name"}}, h: s.listQualityRules})
 	s.add(&route{method: "POST", path: "/api/v1/projects/{project}/quality/rules", tag: "quality", summary: "Add a quality rule to a task",
 		scope: scopeProject, act: meta.ActWrite, in: meta.QualityRule{}, out: meta.StoredQualityRule{}, h: s.addQualityRule})
+	s.add(&route{method: "PUT", path: "/api/v1/projects/{project}/quality/rules/{id}", tag: "quality", summary: "Change a rule added through the API (same ID; results follow the rule's name)",
+		scope: scopeProject, act: meta.ActWrite, in: meta.QualityRule{}, out: meta.StoredQualityRule{}, h: s.updateQualityRule})
 	s.add(&route{method: "DELETE", path: "/api/v1/projects/{project}/quality/rules/{id}", tag: "quality", summary: "Delete a rule added through the API",
 		scope: scopeProject, act: meta.ActWrite, h: s.deleteQualityRule})
 	s.add(&route{method: "GET", path: "/api/v1/projects/{project}/alerts", tag: "alerts", summary: "Alerts, newest first",
@@ -127,11 +129,75 @@ func (s *Server) addQualityRule(w http.ResponseWriter, r *http.Request, c *call)
 	if err := s.decode(r, &rule); err != nil {
 		return err
 	}
+	if err := s.checkAPIRule(r, c, &rule, 0); err != nil {
+		return err
+	}
+	st := &meta.StoredQualityRule{ProjectID: c.project.ID, Rule: rule, CreatedBy: c.user.Name}
+	if err := s.quality.AddQualityRule(r.Context(), st); err != nil {
+		return err
+	}
+	s.audit(r.Context(), c.user, c.project.ID, "quality.rule.add", rule.Task, quality.RuleName(&rule))
+	writeJSON(w, http.StatusCreated, st)
+	return nil
+}
+
+// updateQualityRule replaces an API rule in place, with the same checks as
+// adding one. It keeps the rule's ID; results are stored under the task
+// and the rule's name, so a rule whose name stays keeps its history. A
+// rule does not move to another task.
+func (s *Server) updateQualityRule(w http.ResponseWriter, r *http.Request, c *call) error {
+	if s.quality == nil {
+		return errNoQuality
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var rule meta.QualityRule
+	if err := s.decode(r, &rule); err != nil {
+		return err
+	}
+	stored, err := s.quality.ListQualityRules(r.Context(), c.project.ID, "")
+	if err != nil {
+		return err
+	}
+	var old *meta.StoredQualityRule
+	for _, st := range stored {
+		if st.ID == id {
+			old = st
+		}
+	}
+	if old == nil {
+		return &Error{Status: http.StatusNotFound, Code: "not_found",
+			Message: fmt.Sprintf("quality rule %d not found (only rules added through the API can be changed; rules in task and rules files are changed there)", id)}
+	}
+	if rule.Task == "" {
+		rule.Task = old.Rule.Task
+	}
+	if rule.Task != old.Rule.Task {
+		return badRequest("a rule cannot move from task %s to %s: delete it and add one to %s", old.Rule.Task, rule.Task, rule.Task)
+	}
+	if err := s.checkAPIRule(r, c, &rule, id); err != nil {
+		return err
+	}
+	if err := s.quality.UpdateQualityRule(r.Context(), c.project.ID, id, &rule); err != nil {
+		return err
+	}
+	old.Rule = rule
+	s.audit(r.Context(), c.user, c.project.ID, "quality.rule.change", rule.Task, quality.RuleName(&rule))
+	writeJSON(w, http.StatusOK, old)
+	return nil
+}
+
+// checkAPIRule checks a rule added or changed through the API: on its own,
+// among its task's other rules (leaving out the stored rule except, when
+// changing it), and against the data it names.
+func (s *Server) checkAPIRule(r *http.Request, c *call, rule *meta.QualityRule, except int64) error {
 	if rule.Task == "" {
 		return badRequest("task is required: the task whose runs the rule follows")
 	}
-	if err := quality.Validate(&rule); err != nil {
-		return badRequest("rule %s: %s", quality.RuleName(&rule), strings.ReplaceAll(err.Error(), "\n", "; "))
+	if err := quality.Validate(rule); err != nil {
+		return badRequest("rule %s: %s", quality.RuleName(rule), strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	t, err := s.task(r.Context(), c, rule.Task)
 	if err != nil {
@@ -147,21 +213,14 @@ func (s *Server) addQualityRule(w http.ResponseWriter, r *http.Request, c *call)
 		return err
 	}
 	for _, st := range stored {
-		all = append(all, st.Rule)
+		if st.ID != except {
+			all = append(all, st.Rule)
+		}
 	}
-	if err := quality.ValidateAll(append(all, rule)); err != nil {
+	if err := quality.ValidateAll(append(all, *rule)); err != nil {
 		return badRequest("%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	if err := s.checkRuleData(r, c, &v.Spec, &rule); err != nil {
-		return err
-	}
-	st := &meta.StoredQualityRule{ProjectID: c.project.ID, Rule: rule, CreatedBy: c.user.Name}
-	if err := s.quality.AddQualityRule(r.Context(), st); err != nil {
-		return err
-	}
-	s.audit(r.Context(), c.user, c.project.ID, "quality.rule.add", t.Name, quality.RuleName(&rule))
-	writeJSON(w, http.StatusCreated, st)
-	return nil
+	return s.checkRuleData(r, c, &v.Spec, rule)
 }
 
 // checkRuleData looks up the columns a rule names in its table, when the

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,6 +53,9 @@ type Config struct {
 	FollowPoll time.Duration
 	// Version is reported by /healthz.
 	Version string
+	// Folders are the project folders applied at start, by project name:
+	// tasks saved through the API are written back into them (folder.go).
+	Folders map[string]Folder
 }
 
 // Engines opens a project's data sources.
@@ -95,6 +99,9 @@ type Server struct {
 	catalog *catalog.Crawler
 	ops     *scheduler.Ops
 	cdc     *integration.CDC
+	// folderLocks serialize, per project, the changes that read and write
+	// its folder's files (task files, kiln.yaml): project name → *sync.Mutex.
+	folderLocks sync.Map
 }
 
 // Deps are what a Server is built from.

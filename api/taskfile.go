@@ -52,10 +52,18 @@ func (s *Server) taskContext(ctx context.Context, p *meta.Project) (project.Task
 	if err != nil {
 		return tc, err
 	}
+	var current map[int64]*meta.Version // one query instead of one per task
+	if batch, ok := s.store.(meta.PlanBatchStore); ok {
+		if current, err = batch.CurrentVersions(ctx, p.ID); err != nil {
+			return tc, err
+		}
+	}
 	for _, t := range tasks {
-		v, err := s.store.GetVersion(ctx, t.ID, t.CurrentVersion)
-		if err != nil {
-			return tc, fmt.Errorf("task %s: %w", t.Name, err)
+		v := current[t.ID]
+		if v == nil || v.Version != t.CurrentVersion { // saved since the list: read it alone
+			if v, err = s.store.GetVersion(ctx, t.ID, t.CurrentVersion); err != nil {
+				return tc, fmt.Errorf("task %s: %w", t.Name, err)
+			}
 		}
 		tc.Tasks = append(tc.Tasks, v.Spec)
 	}
@@ -75,11 +83,11 @@ func (s *Server) getTaskFile(w http.ResponseWriter, r *http.Request, c *call) er
 	if err != nil {
 		return err
 	}
-	content, err := project.RenderTask(v.Spec, tc)
+	f, err := s.currentFile(c.project.Name, v, tc)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, TaskFile{Path: project.TaskPath(v.Spec), Content: content})
+	writeJSON(w, http.StatusOK, f)
 	return nil
 }
 
@@ -89,59 +97,14 @@ func (s *Server) putTaskFile(w http.ResponseWriter, r *http.Request, c *call) er
 		return err
 	}
 	name := r.PathValue("task")
+	defer s.lockFolder(c.project.Name)()
 	tc, err := s.taskContext(r.Context(), c.project)
 	if err != nil {
 		return err
 	}
-	spec, problems := project.LoadTask(req.Path, req.Content, tc)
-	if len(problems) == 0 && spec.Name != name {
-		problems = append(problems, project.Problem{File: spec.Path, Line: 1,
-			Message: fmt.Sprintf("the file is for task %s, not %s: rename the file or set name: %s", spec.Name, name, name)})
-	}
-	if len(problems) > 0 {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_task",
-			Message: fmt.Sprintf("the task file has %d problem(s); nothing was saved", len(problems)), Details: problems}
-	}
-	spec = withLineageUpstreams(spec, tc)
-	res := &SaveTaskResult{}
-	hash := project.SpecHash(spec)
-	err = s.store.InTx(r.Context(), func(tx meta.Store) error {
-		t, err := tx.GetTask(r.Context(), c.project.ID, name)
-		if errors.Is(err, meta.ErrNotFound) {
-			res.Task, res.Current, err = tx.CreateTask(r.Context(), &meta.CreateTaskParams{
-				ProjectID: c.project.ID, Spec: spec, Hash: hash, Author: c.user.Name, Message: req.Message})
-			res.Created, res.Changed = err == nil, err == nil
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		cur, err := tx.GetVersion(r.Context(), t.ID, t.CurrentVersion)
-		if err != nil {
-			return err
-		}
-		if cur.Hash == hash && !t.Removed {
-			res.Task, res.Current = t, cur
-			return nil
-		}
-		if res.Current, err = tx.AddVersion(r.Context(), &meta.AddVersionParams{
-			TaskID: t.ID, Spec: spec, Hash: hash, Author: c.user.Name, Message: req.Message}); err != nil {
-			return err
-		}
-		res.Changed = true
-		res.Task, err = tx.GetTask(r.Context(), c.project.ID, name)
-		return err
-	})
+	res, err := s.saveTaskFile(r.Context(), c, name, req, tc)
 	if err != nil {
 		return err
-	}
-	if res.Changed {
-		s.replanSoon()
-		action := "task.change"
-		if res.Created {
-			action = "task.create"
-		}
-		s.audit(r.Context(), c.user, c.project.ID, action, name, fmt.Sprintf("version %d from %s", res.Current.Version, spec.Path))
 	}
 	status := http.StatusOK
 	if res.Created {
@@ -149,6 +112,100 @@ func (s *Server) putTaskFile(w http.ResponseWriter, r *http.Request, c *call) er
 	}
 	writeJSON(w, status, res)
 	return nil
+}
+
+// saveTaskFile checks a task file against the stored project (tc) and saves
+// it as the task's new version, or creates the task; an identical spec saves
+// nothing. Problems come back as a 422 invalid_task error listing them.
+// PUT …/file and PATCH …/settings both save through here.
+func (s *Server) saveTaskFile(ctx context.Context, c *call, name string, req TaskFile, tc project.TaskContext) (*SaveTaskResult, error) {
+	return s.saveTaskFileAs(ctx, c, name, req, tc, tc)
+}
+
+// saveTaskFileAs is saveTaskFile where the folder's files are checked
+// against diskTC, the project as they were written for, and the new file
+// against tc (a forced delete saves dependants for the project without the
+// task, whose files on disk still name it).
+func (s *Server) saveTaskFileAs(ctx context.Context, c *call, name string, req TaskFile, tc, diskTC project.TaskContext) (*SaveTaskResult, error) {
+	spec, problems := project.LoadTask(req.Path, req.Content, tc)
+	if len(problems) == 0 && spec.Name != name {
+		problems = append(problems, project.Problem{File: spec.Path, Line: 1,
+			Message: fmt.Sprintf("the file is for task %s, not %s: rename the file or set name: %s", spec.Name, name, name)})
+	}
+	if len(problems) > 0 {
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_task",
+			Message: fmt.Sprintf("the task file has %d problem(s); nothing was saved", len(problems)), Details: problems}
+	}
+	if err := s.checkFolderPath(c.project.Name, spec.Path); err != nil {
+		return nil, err
+	}
+	spec = withLineageUpstreams(spec, tc)
+	res := &SaveTaskResult{}
+	hash := project.SpecHash(spec)
+	prevPath := ""
+	err := s.store.InTx(ctx, func(tx meta.Store) error {
+		*res, prevPath = SaveTaskResult{}, "" // a store may run this again after a deadlock
+		t, err := tx.GetTask(ctx, c.project.ID, name)
+		if errors.Is(err, meta.ErrNotFound) {
+			if err := s.checkOnDisk(c.project.Name, spec.Path, nil, req.Content, diskTC); err != nil {
+				return err
+			}
+			res.Task, res.Current, err = tx.CreateTask(ctx, &meta.CreateTaskParams{
+				ProjectID: c.project.ID, Spec: spec, Hash: hash, Author: c.user.Name, Message: req.Message})
+			res.Created, res.Changed = err == nil, err == nil
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		cur, err := tx.GetVersion(ctx, t.ID, t.CurrentVersion)
+		if err != nil {
+			return err
+		}
+		if !t.Removed {
+			prevPath = cur.Spec.Path
+		}
+		// The folder's files must still say what the store says, or the
+		// write back would drop a change made there.
+		switch {
+		case t.Removed:
+			err = s.checkOnDisk(c.project.Name, spec.Path, nil, req.Content, diskTC)
+		case prevPath == spec.Path:
+			err = s.checkOnDisk(c.project.Name, spec.Path, cur, req.Content, diskTC)
+		default: // moved: the old file goes, the new path must be free
+			err = errors.Join(s.checkOnDisk(c.project.Name, prevPath, cur, "", diskTC),
+				s.checkOnDisk(c.project.Name, spec.Path, nil, req.Content, diskTC))
+		}
+		if err != nil {
+			return err
+		}
+		if cur.Hash == hash && !t.Removed {
+			res.Task, res.Current = t, cur
+			return nil
+		}
+		if res.Current, err = tx.AddVersion(ctx, &meta.AddVersionParams{
+			TaskID: t.ID, Spec: spec, Hash: hash, Author: c.user.Name, Message: req.Message}); err != nil {
+			return err
+		}
+		res.Changed = true
+		res.Task, err = tx.GetTask(ctx, c.project.ID, name)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.writeBack(c.project.Name, spec.Path, prevPath, req.Content); err != nil {
+		return nil, fmt.Errorf("saved as version %d, but writing %s into the project folder failed: %w", res.Current.Version, spec.Path, err)
+	}
+	if res.Changed {
+		s.replanSoon()
+		action := "task.change"
+		if res.Created {
+			action = "task.create"
+		}
+		s.audit(ctx, c.user, c.project.ID, action, name, fmt.Sprintf("version %d from %s", res.Current.Version, spec.Path))
+	}
+	return res, nil
 }
 
 // withLineageUpstreams adds the upstreams a task with auto_upstreams gets

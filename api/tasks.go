@@ -131,6 +131,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, c *call) error {
 	}
 	if !req.DryRun {
 		s.replanSoon()
+		s.poolsChanged() // a new project's pools must cap its first runs
 		proj, _ := s.store.GetProject(r.Context(), name)
 		if proj != nil {
 			s.audit(r.Context(), c.user, proj.ID, "project.apply", name,

@@ -51,6 +51,7 @@ func Apply(ctx context.Context, store meta.Store, box *secret.Box, p *project.Pr
 	res := &Result{Project: p.Name, Versions: map[string]int{}, DryRun: opt.DryRun}
 	lineage.AdviseUpstreams(p, true) // tasks with auto_upstreams get their lineage's upstreams
 	err := store.InTx(ctx, func(tx meta.Store) error {
+		*res = Result{Project: p.Name, Versions: map[string]int{}, DryRun: opt.DryRun} // a store may run this again after a deadlock
 		proj, err := upsertProject(ctx, tx, p, res, opt)
 		if err != nil {
 			return err
@@ -90,7 +91,21 @@ func upsertProject(ctx context.Context, tx meta.Store, p *project.Project, res *
 	if err != nil {
 		return nil, err
 	}
-	return tx.UpdateProject(ctx, &meta.UpdateProjectParams{ID: proj.ID, Description: p.Description, DefaultEngine: p.DefaultEngine, Config: p.Config})
+	return tx.UpdateProject(ctx, &meta.UpdateProjectParams{ID: proj.ID, Description: p.Description, DefaultEngine: p.DefaultEngine, Config: keepUISettings(p, proj.Config)})
+}
+
+// keepUISettings is the project's new config: kiln.yaml's, except that the
+// alert settings and pools stay as stored (set in the web UI or by an
+// earlier apply) when kiln.yaml has no alerts: or pools: section.
+func keepUISettings(p *project.Project, stored meta.Config) meta.Config {
+	c := p.Config
+	if !p.AlertsSet {
+		c.Alerts = stored.Alerts
+	}
+	if !p.PoolsSet {
+		c.Pools = stored.Pools
+	}
+	return c
 }
 
 func applySources(ctx context.Context, tx meta.Store, box *secret.Box, proj *meta.Project, p *project.Project, secrets map[string]string, res *Result) error {

@@ -29,10 +29,12 @@ const (
 
 // ServerOptions are `kiln server`'s flags.
 type ServerOptions struct {
-	DataDir       string
-	Addr          string
-	MetaURL       string
-	ProjectDir    string
+	DataDir    string
+	Addr       string
+	MetaURL    string
+	ProjectDir string
+	// NoWriteBack keeps tasks saved through the API out of ProjectDir.
+	NoWriteBack   bool
 	Slots         int
 	LogRetention  int // days
 	MemoryLimitMB int
@@ -116,6 +118,7 @@ func (a *App) root() *cobra.Command {
 	root.AddCommand(a.queryCmd(), a.savedCmd(), a.grantCmd(), a.auditCmd(), a.dataAPICmd(), a.appCmd())
 	root.AddCommand(a.backfillCmd(), a.opsCmd(), a.workerCmd())
 	root.AddCommand(a.cdcCmd())
+	root.AddCommand(a.poolCmd(), a.dataSourceCmd())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return root
 }
@@ -166,6 +169,29 @@ func (a *App) projectName(ctx context.Context, c *client.Client) (string, error)
 		names = append(names, p.Project.Name)
 	}
 	return "", usagef("name a project with -p (one of: %s)", strings.Join(names, ", "))
+}
+
+// withProject runs f with a client and the resolved project name, turning
+// API errors into printed messages.
+func (a *App) withProject(cmd *cobra.Command, f func(c *client.Client, proj string) error) error {
+	c := a.client()
+	proj, err := a.projectName(cmd.Context(), c)
+	if err != nil {
+		return a.apiError(err)
+	}
+	if err := f(c, proj); err != nil {
+		return a.apiError(err)
+	}
+	return nil
+}
+
+// show prints v as JSON with --json, else runs text, which prints it for
+// people: the last step of every command that reads something.
+func (a *App) show(v any, text func() error) error {
+	if a.asJSON {
+		return a.printJSON(v)
+	}
+	return text()
 }
 
 func (a *App) printJSON(v any) error {

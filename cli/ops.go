@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kilnhq/kiln/api"
+	"github.com/kilnhq/kiln/client"
 	"github.com/kilnhq/kiln/scheduler"
 )
 
@@ -283,39 +284,91 @@ func (a *App) printBackfill(res *scheduler.BackfillResult, dry bool) error {
 
 func (a *App) opsCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "ops", Short: "Operations overview"}
-	var from, to string
+	cmd.AddCommand(a.opsSummaryCmd())
+	return cmd
+}
+
+func (a *App) opsSummaryCmd() *cobra.Command {
+	var q client.SummaryQuery
+	var all bool
 	sum := &cobra.Command{
 		Use:   "summary",
-		Short: "Per bizdate: instances by state, success and on-time rates, total and p95 duration, CPU-seconds",
+		Short: "Per bizdate (and group): instances by state, success and on-time rates, total and p95 duration, CPU-seconds",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c := a.client()
-			proj, err := a.projectName(cmd.Context(), c)
-			if err != nil {
-				return a.apiError(err)
+			switch q.GroupBy {
+			case "", "none", "owner", "tier", "project":
+			default:
+				return usagef("--group-by must be owner, tier, project or none, got %q", q.GroupBy)
 			}
-			rows, err := c.OpsSummary(cmd.Context(), proj, from, to)
-			if err != nil {
-				return a.apiError(err)
+			if q.Top < 0 {
+				return usagef("--top must be 0 (all groups) or more, got %d", q.Top)
 			}
-			if a.asJSON {
-				return a.printJSON(rows)
+			group := q.GroupBy
+			if group == "" && all {
+				group = "project" // the cross-project summary's default
 			}
-			tw := a.table("BIZDATE", "TOTAL", "SUCCESS", "FAILED", "RUNNING", "WAITING", "SUCCESS%", "ON-TIME%", "DURATION", "P95", "CPU-S")
-			for _, s := range rows {
-				ontime := "-"
-				if s.OnTimeRate >= 0 {
-					ontime = fmt.Sprintf("%.0f", s.OnTimeRate*100)
+			if q.Top > 0 && (group == "" || group == "none") {
+				return usagef("--top needs --group-by")
+			}
+			if all && cmd.Flag("project").Changed {
+				return usagef("--all-projects and -p exclude each other")
+			}
+			printRows := func(rows []*scheduler.Summary) error {
+				return a.show(rows, func() error { return a.printSummary(rows, group) })
+			}
+			if all {
+				rows, err := a.client().OpsSummary(cmd.Context(), "", &q)
+				if err != nil {
+					return a.apiError(err)
 				}
-				row(tw, s.Bizdate, s.Total, s.States["success"], s.States["failed"], s.States["running"], s.States["waiting"]+s.States["queued"],
-					fmt.Sprintf("%.0f", s.SuccessRate*100), ontime, (time.Duration(s.TotalDurationMs) * time.Millisecond).String(),
-					(time.Duration(s.P95DurationMs) * time.Millisecond).String(), fmt.Sprintf("%.1f", s.CPUSeconds))
+				return printRows(rows)
 			}
-			return tw.Flush()
+			return a.withProject(cmd, func(c *client.Client, proj string) error {
+				rows, err := c.OpsSummary(cmd.Context(), proj, &q)
+				if err != nil {
+					return err
+				}
+				return printRows(rows)
+			})
 		},
 	}
-	sum.Flags().StringVar(&from, "from", "", "bizdate from (default 7 days ago)")
-	sum.Flags().StringVar(&to, "to", "", "bizdate to (default today)")
-	cmd.AddCommand(sum)
-	return cmd
+	f := sum.Flags()
+	f.StringVar(&q.From, "from", "", "bizdate from (default 7 days before --to)")
+	f.StringVar(&q.To, "to", "", "bizdate to (default today)")
+	f.StringVar(&q.GroupBy, "group-by", "", "owner, tier or project: one row per group per bizdate (default none; project with --all-projects)")
+	f.StringVar(&q.Owner, "owner", "", "only tasks with this owner")
+	f.StringVar(&q.Tier, "tier", "", "only tasks of this tier")
+	f.IntVar(&q.Top, "top", 0, "keep the top N groups by instance count and merge the rest into one (others) row (0: all)")
+	f.BoolVar(&all, "all-projects", false, "over every project you are a member of (administrators: all)")
+	return sum
+}
+
+// printSummary prints summary rows, with a column for the group when
+// grouped ("owner", "tier", "project").
+func (a *App) printSummary(rows []*scheduler.Summary, group string) error {
+	grouped := group != "" && group != "none"
+	header := []string{"BIZDATE", "TOTAL", "SUCCESS", "FAILED", "RUNNING", "WAITING", "SUCCESS%", "ON-TIME%", "DURATION", "P95", "CPU-S"}
+	if grouped {
+		header = append([]string{"BIZDATE", strings.ToUpper(group)}, header[1:]...)
+	}
+	tw := a.table(header...)
+	for _, s := range rows {
+		ontime := "-"
+		if s.OnTimeRate >= 0 {
+			ontime = fmt.Sprintf("%.0f", s.OnTimeRate*100)
+		}
+		cols := []any{s.Bizdate, s.Total, s.States["success"], s.States["failed"], s.States["running"], s.States["waiting"] + s.States["queued"],
+			fmt.Sprintf("%.0f", s.SuccessRate*100), ontime, (time.Duration(s.TotalDurationMs) * time.Millisecond).String(),
+			(time.Duration(s.P95DurationMs) * time.Millisecond).String(), fmt.Sprintf("%.1f", s.CPUSeconds)}
+		if grouped {
+			g := orDash(s.Group)
+			if s.Others {
+				g = "(others)"
+			}
+			cols = append([]any{s.Bizdate, g}, cols[1:]...)
+		}
+		row(tw, cols...)
+	}
+	return tw.Flush()
 }

@@ -139,7 +139,7 @@ func (a *App) qualityDeleteCmd() *cobra.Command {
 }
 
 func (a *App) alertCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "alert", Short: "Alerts: list, acknowledge, silence"}
+	cmd := &cobra.Command{Use: "alert", Aliases: []string{"alerts"}, Short: "Alerts: list, acknowledge, silence; the alert settings, on-call rota and channel tests"}
 	var state string
 	list := &cobra.Command{
 		Use: "list", Short: "Alerts, newest first", Args: cobra.NoArgs,
@@ -207,6 +207,7 @@ func (a *App) alertCmd() *cobra.Command {
 		},
 	}
 	cmd.AddCommand(list, ack, a.silenceCmd(), unsilence)
+	cmd.AddCommand(a.alertSettingsCmds()...)
 	return cmd
 }
 

@@ -16,20 +16,6 @@ import (
 	"github.com/kilnhq/kiln/meta"
 )
 
-// withProject runs f with a client and the resolved project name, turning
-// API errors into printed messages.
-func (a *App) withProject(cmd *cobra.Command, f func(c *client.Client, proj string) error) error {
-	c := a.client()
-	proj, err := a.projectName(cmd.Context(), c)
-	if err != nil {
-		return a.apiError(err)
-	}
-	if err := f(c, proj); err != nil {
-		return a.apiError(err)
-	}
-	return nil
-}
-
 func queryID(s string) (int64, error) {
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {

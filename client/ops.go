@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/kilnhq/kiln/api"
 	"github.com/kilnhq/kiln/meta"
@@ -60,15 +61,37 @@ func (c *Client) Backfill(ctx context.Context, project string, req *api.Backfill
 	return &out, c.JSON(ctx, "POST", pp(project)+"/backfills", req, &out)
 }
 
-// OpsSummary returns the ops summary of a project for a bizdate range.
-func (c *Client) OpsSummary(ctx context.Context, project, from, to string) ([]*scheduler.Summary, error) {
-	q := url.Values{}
-	if from != "" {
-		q.Set("from", from)
+// SummaryQuery filters and groups an ops summary; empty fields take the
+// server's defaults.
+type SummaryQuery struct {
+	From, To string // bizdates, YYYY-MM-DD
+	GroupBy  string // owner, tier, project or none
+	Owner    string
+	Tier     string
+	Top      int // keep the top N groups and merge the rest (0: all)
+}
+
+func (q *SummaryQuery) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"from": q.From, "to": q.To, "group_by": q.GroupBy, "owner": q.Owner, "tier": q.Tier} {
+		if s != "" {
+			v.Set(k, s)
+		}
 	}
-	if to != "" {
-		q.Set("to", to)
+	if q.Top != 0 {
+		v.Set("top", strconv.Itoa(q.Top))
+	}
+	return v
+}
+
+// OpsSummary returns the ops summary of a project, or with project "" of
+// every project the caller is a member of (grouped by project unless
+// q.GroupBy says otherwise).
+func (c *Client) OpsSummary(ctx context.Context, project string, q *SummaryQuery) ([]*scheduler.Summary, error) {
+	path := "/api/v1/ops/summary?"
+	if project != "" {
+		path = pp(project) + "/ops/summary?"
 	}
 	var out []*scheduler.Summary
-	return out, c.JSON(ctx, "GET", pp(project)+"/ops/summary?"+q.Encode(), nil, &out)
+	return out, c.JSON(ctx, "GET", path+q.values().Encode(), nil, &out)
 }

@@ -2,6 +2,7 @@ package lineage
 
 import (
 	"sort"
+	"strings"
 
 	"github.com/kilnhq/kiln/meta"
 )
@@ -108,18 +109,57 @@ func (g *Graph) HasTable(t string) bool { return g.tables[t] }
 // table edges; a column node (table.col, when it is no table) walks column
 // edges.
 func (g *Graph) Walk(node, dir string, depth int) *Subgraph {
-	adj := g.down
-	if dir == "up" {
-		adj = g.up
-	}
 	kind := "table"
 	if g.isColumn(node) {
 		kind = "column"
 	}
-	seen := map[string]int{node: 0}
-	out := &Subgraph{Nodes: []GraphNode{{ID: node, Kind: g.kindOf(node, kind), Depth: 0}}, Edges: []GraphEdge{}, Tasks: []string{}, APIs: []string{}}
+	return g.walk([]string{node}, kind, dir, depth)
+}
+
+// WalkColumns walks the column edges of every column of table that has
+// any, going "down" or "up", at most depth edges away (depth <= 0: no
+// limit): the table's column-level lineage. The table's columns are the
+// answer's nodes at depth 0; a table with no column edges gives an empty
+// answer.
+func (g *Graph) WalkColumns(table, dir string, depth int) *Subgraph {
+	return g.walk(g.ColumnsOf(table), "column", dir, depth)
+}
+
+// ColumnsOf lists, sorted, the column nodes (table.col) of a table that
+// have column edges.
+func (g *Graph) ColumnsOf(table string) []string {
+	prefix := table + "."
+	seen := map[string]bool{}
+	for _, adj := range []map[string][]gEdge{g.down, g.up} {
+		for n := range adj {
+			// table.col, not a column of a longer table name (ods.x.col of
+			// table ods) and not a table itself.
+			if rest, ok := strings.CutPrefix(n, prefix); ok && rest != "" && !strings.Contains(rest, ".") && g.isColumn(n) {
+				seen[n] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for n := range seen {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (g *Graph) walk(starts []string, kind, dir string, depth int) *Subgraph {
+	adj := g.down
+	if dir == "up" {
+		adj = g.up
+	}
+	seen := map[string]int{}
+	out := &Subgraph{Nodes: []GraphNode{}, Edges: []GraphEdge{}, Tasks: []string{}, APIs: []string{}}
+	for _, n := range starts {
+		seen[n] = 0
+		out.Nodes = append(out.Nodes, GraphNode{ID: n, Kind: g.kindOf(n, kind), Depth: 0})
+	}
 	tasks := map[string]bool{}
-	frontier := []string{node}
+	frontier := starts
 	for d := 1; len(frontier) > 0 && (depth <= 0 || d <= depth); d++ {
 		var next []string
 		for _, n := range frontier {

@@ -160,5 +160,8 @@ type QualityStore interface {
 	AddQualityRule(ctx context.Context, r *StoredQualityRule) error
 	// ListQualityRules lists a project's API rules, of one task when task is not empty.
 	ListQualityRules(ctx context.Context, projectID int64, task string) ([]*StoredQualityRule, error)
+	// UpdateQualityRule replaces the body of an API rule of the project,
+	// keeping its ID, author and time.
+	UpdateQualityRule(ctx context.Context, projectID, id int64, rule *QualityRule) error
 	DeleteQualityRule(ctx context.Context, projectID, id int64) error
 }

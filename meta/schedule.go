@@ -128,8 +128,6 @@ type ScheduleStore interface {
 	ReleaseLease(ctx context.Context, name, holder string) error
 	// CreateBackfill records a backfill and returns its id.
 	CreateBackfill(ctx context.Context, p *CreateBackfillParams) (int64, error)
-	// SummaryFacts returns one fact per instance for the ops summary.
-	SummaryFacts(ctx context.Context, p *SummaryParams) ([]*SummaryFact, error)
 }
 
 // CreateBackfillParams describe a backfill.
@@ -139,22 +137,4 @@ type CreateBackfillParams struct {
 	From, To  string
 	Parallel  int
 	CreatedBy string
-}
-
-// SummaryParams select the ops summary.
-type SummaryParams struct {
-	ProjectID   int64 // 0: every project
-	BizdateFrom string
-	BizdateTo   string
-}
-
-// SummaryFact is what the ops summary needs of one instance.
-type SummaryFact struct {
-	Bizdate    string
-	ProjectID  int64
-	State      State
-	DurationMs int64
-	CPUSeconds float64
-	Deadline   *time.Time
-	EndedAt    *time.Time
 }

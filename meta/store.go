@@ -24,8 +24,12 @@ const TokenTouchInterval = time.Minute
 type Store interface {
 	// InTx runs fn in one transaction; fn's store sees and makes changes that
 	// commit only if fn returns nil. Nested InTx calls join the outer one.
+	// fn may run more than once (Postgres retries a deadlock victim in a
+	// fresh transaction): it must reset whatever it builds outside the
+	// store at its start.
 	InTx(ctx context.Context, fn func(tx Store) error) error
 	Close() error
+	PoolStore // meta/pool.go
 
 	CreateProject(ctx context.Context, p *CreateProjectParams) (*Project, error)
 	UpdateProject(ctx context.Context, p *UpdateProjectParams) (*Project, error)
@@ -76,6 +80,9 @@ type Store interface {
 	CreateInstance(ctx context.Context, p *CreateInstanceParams) (*Instance, error)
 	GetInstance(ctx context.Context, id int64) (*Instance, error)
 	ListInstances(ctx context.Context, p *ListInstancesParams) ([]*Instance, error)
+	// CountInstances counts the instances ListInstances would list without
+	// its limit and offset.
+	CountInstances(ctx context.Context, p *ListInstancesParams) (int, error)
 	// TransitionInstance moves an instance from one of p.From to p.To and
 	// sets the fields p carries, atomically. It returns ErrConflict when the
 	// instance is not in one of p.From, and refuses moves CanTransition
@@ -197,8 +204,13 @@ type ListInstancesParams struct {
 	States      []State
 	BizdateFrom string
 	BizdateTo   string
-	Limit       int // 0 means 100
-	Offset      int
+	// Owner keeps the instances of tasks with this owner.
+	Owner string
+	// Tier keeps the instances of tasks whose current version has this tier
+	// (a task without one is normal).
+	Tier   Tier
+	Limit  int // 0 means 100
+	Offset int
 }
 
 // TransitionParams move an instance between states and set its results.
@@ -237,7 +249,8 @@ type ClaimParams struct {
 	LeaseUntil time.Time
 	Now        time.Time
 	// Pools caps running instances per project pool; a pool not named is
-	// unlimited.
+	// unlimited. Nil: the store reads every project's caps (PoolSlots) in
+	// the claim's transaction, only when something is queued.
 	Pools map[PoolKey]int
 }
 

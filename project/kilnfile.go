@@ -62,7 +62,8 @@ func readProjectFile(src string, probs *problems) *projectFile {
 			checkParamNames(d, "params", v)
 		},
 		"defaults":  func(_, v ast.Node) { pf.readDefaults(d, v) },
-		"alerts":    func(_, v ast.Node) { p.Config.Alerts = readAlerts(d, v) },
+		"alerts":    func(_, v ast.Node) { p.Config.Alerts, p.AlertsSet = readAlerts(d, v), true },
+		"pools":     func(_, v ast.Node) { p.Config.Pools, p.PoolsSet = readPools(d, v), true },
 		"sensitive": func(_, v ast.Node) { p.Config.Sensitive = readSensitive(d, v) },
 		"task_dirs": func(_, v ast.Node) {
 			pf.taskDirs, pf.taskDirsAbsent = d.list("task_dirs", v), false

@@ -198,6 +198,8 @@ func TestLoad_TaskProblems(t *testing.T) {
 			[]string{"tasks/b.yaml:3:1: sql: a shell task holds script, not sql"}},
 		{"engine on a shell task", map[string]string{"tasks/b.sh": "# kiln:\n#  engine: wh\n"},
 			[]string{"tasks/b.sh:2:4: engine: only SQL tasks run on an engine"}},
+		{"pool name", map[string]string{"tasks/b.sql": sql("pool: a b", "SELECT 1")},
+			[]string{`tasks/b.sql:2:7: pool: pool name "a b": want 1-64 letters, digits, '_', '.' or '-'`}},
 		{"memory limit on a SQL task", map[string]string{"tasks/b.sql": sql("memory_limit_mb: 100", "SELECT 1")},
 			[]string{"tasks/b.sql:2:1: memory_limit_mb: only shell and python tasks have a memory limit"}},
 
@@ -242,6 +244,8 @@ func TestLoad_TaskProblems(t *testing.T) {
 		// schedules
 		{"bad cron", map[string]string{"tasks/b.sql": sql(`schedule: "61 * * * *"`, "SELECT 1")},
 			[]string{`tasks/b.sql:2:12: schedule: bad cron "61 * * * *": end of range (61) above maximum (59): 61 (want 5 fields: minute hour day-of-month month day-of-week, or @daily, @hourly…)`}},
+		{"never-firing cron", map[string]string{"tasks/b.sql": sql(`schedule: "0 0 30 2 *"`, "SELECT 1")},
+			[]string{`tasks/b.sql:2:12: schedule: cron "0 0 30 2 *" never fires: no date matches its day of month and month`}},
 		{"six-field cron", map[string]string{"tasks/b.sql": sql(`schedule: {cron: "0 0 1 * * *"}`, "SELECT 1")},
 			[]string{`tasks/b.sql:2:19: schedule: bad cron "0 0 1 * * *": expected exactly 5 fields, found 6: [0 0 1 * * *] (want 5 fields: minute hour day-of-month month day-of-week, or @daily, @hourly…)`}},
 		{"@every", map[string]string{"tasks/b.sh": "# kiln:\n# schedule: '@every 1h'\n"},

@@ -39,7 +39,13 @@ type Project struct {
 	DefaultEngine string      `json:"default_engine,omitempty"`
 	Engines       []Engine    `json:"engines,omitempty"` // sorted by name
 	Config        meta.Config `json:"config"`
-	TaskDirs      []string    `json:"task_dirs"` // slash-separated, relative to the folder
+	// AlertsSet and PoolsSet say that kiln.yaml has an alerts: or pools:
+	// section (even an empty one). An apply replaces the stored alert
+	// settings and pools only then, so a folder without them keeps what
+	// was set in the web UI.
+	AlertsSet bool     `json:"alerts_set,omitempty"`
+	PoolsSet  bool     `json:"pools_set,omitempty"`
+	TaskDirs  []string `json:"task_dirs"` // slash-separated, relative to the folder
 	// Tasks are sorted by name, with the project defaults applied, Path set
 	// and the SQL or script body filled in.
 	Tasks []meta.TaskSpec `json:"tasks"`

@@ -73,7 +73,7 @@ func TestLoad_Alerts(t *testing.T) {
     - name: ops
       kind: feishu
       url: http://127.0.0.1:9/hook
-      secret_env: FEISHU_SECRET
+      secret_env: KILN_ALERT_FEISHU_SECRET
   policies:
     - tiers: [core]
       channels: [ops]
@@ -83,7 +83,7 @@ func TestLoad_Alerts(t *testing.T) {
     remind: "18:00"
 `
 	p, probs := Load(setup(t, map[string]string{"kiln.yaml": good}))
-	if len(probs) > 0 || p.Config.Alerts == nil || p.Config.Alerts.Channels[0].SecretEnv != "FEISHU_SECRET" || p.Config.Alerts.Rota.Remind != "18:00" {
+	if len(probs) > 0 || p.Config.Alerts == nil || p.Config.Alerts.Channels[0].SecretEnv != "KILN_ALERT_FEISHU_SECRET" || p.Config.Alerts.Rota.Remind != "18:00" {
 		t.Fatalf("alerts read as %+v, problems %v", p.Config.Alerts, probs)
 	}
 	_, probs = Load(setup(t, map[string]string{"kiln.yaml": baseProject + "alerts:\n  channels:\n    - name: x\n      kind: pager\n"}))

@@ -84,3 +84,44 @@ func TestLoadTaskProblems(t *testing.T) {
 		t.Errorf("got %+v %v", spec, probs)
 	}
 }
+
+// Deadline, depends_on_past and max_concurrent are written and read back;
+// bad values are problems at their line.
+func TestTaskFile_DeadlineSelfDependencyConcurrency(t *testing.T) {
+	tc := TaskContext{Project: "p", DefaultEngine: "wh", Engines: []Engine{{Name: "wh", Kind: "duckdb"}}}
+	src := "/* kiln\nschedule: 0 2 * * *\ndeadline: 3h30m\ndepends_on_past: true\nmax_concurrent: 2\n*/\nselect 1\n"
+	spec, probs := LoadTask("tasks/x.sql", src, tc)
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	if spec.Deadline.Std().String() != "3h30m0s" || !spec.DependsOnPast || spec.MaxConcurrent != 2 {
+		t.Fatalf("spec %+v", spec)
+	}
+	out, err := RenderTask(spec, tc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"deadline: 3h30m0s\n", "depends_on_past: true\n", "max_concurrent: 2\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rendered file lacks %q:\n%s", want, out)
+		}
+	}
+	back, probs := LoadTask("tasks/x.sql", out, tc)
+	if len(probs) > 0 || !reflect.DeepEqual(back, spec) {
+		t.Fatalf("round trip: %v\n%+v\n%+v", probs, back, spec)
+	}
+	for _, c := range []struct{ src, want string }{
+		{"/* kiln\ndeadline: soon\n*/\nselect 1\n", `tasks/x.sql:2:11: deadline: want a duration like 90s, 5m or 1h30m, not "soon"`},
+		{"/* kiln\nmax_concurrent: -1\n*/\nselect 1\n", "tasks/x.sql:2:17: max_concurrent"},
+		{"/* kiln\ndepends_on_past: maybe\n*/\nselect 1\n", "tasks/x.sql:2:18: depends_on_past"},
+	} {
+		_, probs := LoadTask("tasks/x.sql", c.src, tc)
+		var all []string
+		for _, p := range probs {
+			all = append(all, p.String())
+		}
+		if !strings.Contains(strings.Join(all, "\n"), c.want) {
+			t.Errorf("%q: want a problem with %q, got %q", c.src, c.want, all)
+		}
+	}
+}

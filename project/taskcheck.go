@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/robfig/cron/v3"
 
@@ -98,6 +99,11 @@ func (dr *draft) checkType(probs *problems) bool {
 // checkKinds reports settings that do not apply to the task's type.
 func (dr *draft) checkKinds(probs *problems) {
 	s, file := &dr.spec, dr.spec.Path
+	if at, ok := dr.set["pool"]; ok && s.Pool != "" {
+		if err := meta.ValidatePool(s.Pool, 1); err != nil {
+			probs.add(file, at, "pool: %v", err)
+		}
+	}
 	if s.Type == meta.TaskSync {
 		dr.checkSync(probs)
 		return
@@ -257,8 +263,15 @@ func checkCron(expr string) (msg string) {
 			msg = fmt.Sprintf("bad cron %q", expr)
 		}
 	}()
-	if _, err := cronParser.Parse(expr); err != nil {
+	sched, err := cronParser.Parse(expr)
+	if err != nil {
 		return fmt.Sprintf("bad cron %q: %v (want 5 fields: minute hour day-of-month month day-of-week, or @daily, @hourly…)", expr, err)
+	}
+	// A cron no date matches (0 0 30 2 *, 0 0 31 4 *) never fires: the
+	// cron library finds no fire within five years. Five years from 2024
+	// hold two leap days, so a Feb 29 cron passes.
+	if sched.Next(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)).IsZero() {
+		return fmt.Sprintf("cron %q never fires: no date matches its day of month and month", expr)
 	}
 	return ""
 }

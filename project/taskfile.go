@@ -104,16 +104,22 @@ func (dr *draft) fields(d *decoder, yamlTask bool) fields {
 		}
 	}
 	fs := fields{
-		"name":             text("name", &s.Name),
-		"type":             text("type", (*string)(&s.Type)),
-		"engine":           text("engine", &s.Engine),
-		"schedule":         func(k, v ast.Node) { dr.readSchedule(d, k, v) },
-		"upstreams":        func(k, v ast.Node) { dr.ups = d.upstreams("upstreams", v); dr.mark(d, "upstreams", k, v) },
-		"auto_upstreams":   func(k, v ast.Node) { s.AutoUpstreams = d.flag("auto_upstreams", v); dr.mark(d, "auto_upstreams", k, v) },
-		"params":           func(k, v ast.Node) { dr.readParams(d, k, v) },
-		"retries":          count("retries", &s.Retries, false),
-		"retry_delay":      duration("retry_delay", &s.RetryDelay),
-		"timeout":          duration("timeout", &s.Timeout),
+		"name":           text("name", &s.Name),
+		"type":           text("type", (*string)(&s.Type)),
+		"engine":         text("engine", &s.Engine),
+		"schedule":       func(k, v ast.Node) { dr.readSchedule(d, k, v) },
+		"upstreams":      func(k, v ast.Node) { dr.ups = d.upstreams("upstreams", v); dr.mark(d, "upstreams", k, v) },
+		"auto_upstreams": func(k, v ast.Node) { s.AutoUpstreams = d.flag("auto_upstreams", v); dr.mark(d, "auto_upstreams", k, v) },
+		"params":         func(k, v ast.Node) { dr.readParams(d, k, v) },
+		"retries":        count("retries", &s.Retries, false),
+		"retry_delay":    duration("retry_delay", &s.RetryDelay),
+		"timeout":        duration("timeout", &s.Timeout),
+		"deadline":       duration("deadline", &s.Deadline),
+		"depends_on_past": func(k, v ast.Node) {
+			s.DependsOnPast = d.flag("depends_on_past", v)
+			dr.mark(d, "depends_on_past", k, v)
+		},
+		"max_concurrent":   count("max_concurrent", &s.MaxConcurrent, false),
 		"priority":         count("priority", &s.Priority, true),
 		"pool":             text("pool", &s.Pool),
 		"owner":            text("owner", &s.Owner),

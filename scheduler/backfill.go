@@ -86,6 +86,7 @@ func (p *Planner) Backfill(ctx context.Context, req *BackfillRequest) (*Backfill
 	}
 	res := &BackfillResult{Periods: len(dates)}
 	err = p.store.InTx(ctx, func(tx meta.Store) error {
+		*res = BackfillResult{Periods: len(dates)} // a store may run this again after a deadlock
 		ss, ok := tx.(meta.ScheduleStore)
 		if !ok {
 			return fmt.Errorf("the metadata store cannot schedule")
@@ -111,8 +112,7 @@ func (p *Planner) Backfill(ctx context.Context, req *BackfillRequest) (*Backfill
 				continue
 			}
 			lo := midnightIn(from, n.sched.Loc)
-			for _, fire := range n.sched.Fires(lo, lo.AddDate(0, 0, len(dates)+40)) {
-				per := n.sched.PeriodOf(fire)
+			for per := range n.sched.Periods(lo, lo.AddDate(0, 0, len(dates)+fireSlack(n.sched.Cycle))) {
 				if per.Bizdate < req.From || per.Bizdate > req.To {
 					continue
 				}
@@ -142,6 +142,21 @@ func (p *Planner) Backfill(ctx context.Context, req *BackfillRequest) (*Backfill
 	slices.SortStableFunc(res.Instances, func(a, b BackfillEntry) int { return bf.order[a.Bizdate] - bf.order[b.Bizdate] })
 	p.estimate(ctx, g, req, res)
 	return res, nil
+}
+
+// fireSlack is how many days after the last bizdate of a backfill its
+// periods' fires can come. A day-level period's bizdate is the day before
+// its fire's date, so a fire on or after the second day past the range
+// has a later bizdate. A sub-daily period's bizdate is its start's date,
+// and its start is at most the lookback and an hour before its fire. The
+// walk used to go 40 days past the range for every cycle: 960 periods of
+// an hourly task for one date, all but 24 of them dropped.
+func fireSlack(c Cycle) int {
+	switch c {
+	case CycleMinute, CycleHourly:
+		return int((lookback[c]+time.Hour)/(24*time.Hour)) + 2
+	}
+	return 3
 }
 
 // midnightIn is the start of t's calendar date in loc.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/kilnhq/kiln/events"
@@ -192,10 +193,18 @@ func (p *projectNames) name(ctx context.Context, id int64) string {
 	return n
 }
 
-// Summary is the ops summary of one project on one bizdate.
+// Summary is the ops summary of one group (or one project, or everything
+// asked for) on one bizdate.
 type Summary struct {
-	Bizdate     string             `json:"bizdate"`
-	Project     string             `json:"project"`
+	Bizdate string `json:"bizdate"`
+	// Project is the project's name when the summary is of one project or
+	// grouped by project.
+	Project string `json:"project,omitempty"`
+	// Group is the owner, tier or project name grouped by ("" when not
+	// grouped, or for tasks with no owner or tier); Others marks the row that
+	// merges the groups beyond the top ones.
+	Group       string             `json:"group"`
+	Others      bool               `json:"others,omitempty"`
 	Total       int                `json:"total"`
 	States      map[meta.State]int `json:"states"`
 	SuccessRate float64            `json:"success_rate"` // successes among finished instances
@@ -205,64 +214,65 @@ type Summary struct {
 	TotalDurationMs int64   `json:"total_duration_ms"`
 	P95DurationMs   int64   `json:"p95_duration_ms"`
 	CPUSeconds      float64 `json:"cpu_seconds"`
+	// CPUHours is CPUSeconds / 3600, the cost measure of the dashboard.
+	CPUHours float64 `json:"cpu_hours"`
 }
 
-// Summarize builds the ops summary per bizdate and project.
+// Summarize builds the ops summary per bizdate and group; the store does
+// the aggregation (meta.SummaryStore). With p.GroupBy project the groups are
+// named by project name.
 func (o *Ops) Summarize(ctx context.Context, p *meta.SummaryParams) ([]*Summary, error) {
-	ss, ok := o.store.(meta.ScheduleStore)
+	ss, ok := o.store.(meta.SummaryStore)
 	if !ok {
-		return nil, fmt.Errorf("the metadata store cannot schedule")
+		return nil, fmt.Errorf("the metadata store cannot summarize instances")
 	}
-	facts, err := ss.SummaryFacts(ctx, p)
+	rows, err := ss.OpsSummary(ctx, p)
 	if err != nil {
 		return nil, err
 	}
 	type key struct {
-		day  string
-		proj int64
+		day, group string
+		others     bool
 	}
 	type acc struct {
 		s                       *Summary
-		durs                    []int64
 		final, deadline, ontime int
 	}
 	names := projectNames{store: o.store}
+	one := ""
+	if len(p.ProjectIDs) == 1 {
+		one = names.name(ctx, p.ProjectIDs[0])
+	}
 	byKey := map[key]*acc{}
-	var keys []key
-	for _, f := range facts {
-		k := key{f.Bizdate, f.ProjectID}
+	var out []*Summary
+	var accs []*acc
+	for _, r := range rows {
+		k := key{r.Bizdate, r.Group, r.Others}
 		a := byKey[k]
 		if a == nil {
-			a = &acc{s: &Summary{Bizdate: f.Bizdate, Project: names.name(ctx, f.ProjectID), States: map[meta.State]int{}}}
-			byKey[k] = a
-			keys = append(keys, k)
-		}
-		a.s.Total++
-		a.s.States[f.State]++
-		a.s.CPUSeconds += f.CPUSeconds
-		if f.State.Final() {
-			a.final++
-		}
-		if f.DurationMs > 0 {
-			a.s.TotalDurationMs += f.DurationMs
-			a.durs = append(a.durs, f.DurationMs)
-		}
-		if f.Deadline != nil {
-			a.deadline++
-			if f.State == meta.StateSuccess && f.EndedAt != nil && !f.EndedAt.After(*f.Deadline) {
-				a.ontime++
+			a = &acc{s: &Summary{Bizdate: r.Bizdate, Project: one, Group: r.Group, Others: r.Others, States: map[meta.State]int{}}}
+			if p.GroupBy == meta.GroupProject && !r.Others {
+				if id, err := strconv.ParseInt(r.Group, 10, 64); err == nil {
+					a.s.Group = names.name(ctx, id)
+					a.s.Project = a.s.Group
+				}
 			}
+			byKey[k] = a
+			accs = append(accs, a)
+			out = append(out, a.s)
 		}
+		a.s.Total += r.Count
+		a.s.States[r.State] += r.Count
+		a.s.TotalDurationMs += r.DurationMs
+		a.s.CPUSeconds += r.CPUSeconds
+		a.s.P95DurationMs = r.P95DurationMs
+		if r.State.Final() {
+			a.final += r.Count
+		}
+		a.deadline += r.WithDeadline
+		a.ontime += r.OnTime
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].day != keys[j].day {
-			return keys[i].day < keys[j].day
-		}
-		return keys[i].proj < keys[j].proj
-	})
-	out := make([]*Summary, 0, len(keys))
-	for _, k := range keys {
-		a := byKey[k]
+	for _, a := range accs {
 		if a.final > 0 {
 			a.s.SuccessRate = float64(a.s.States[meta.StateSuccess]) / float64(a.final)
 		}
@@ -270,12 +280,19 @@ func (o *Ops) Summarize(ctx context.Context, p *meta.SummaryParams) ([]*Summary,
 		if a.deadline > 0 {
 			a.s.OnTimeRate = float64(a.ontime) / float64(a.deadline)
 		}
-		if len(a.durs) > 0 {
-			slices.Sort(a.durs)
-			a.s.P95DurationMs = a.durs[min(len(a.durs)-1, (len(a.durs)*95+99)/100-1)]
-		}
-		out = append(out, a.s)
+		a.s.CPUHours = a.s.CPUSeconds / 3600
 	}
+	// Rows come ordered by bizdate and group id; project groups read best
+	// sorted by name.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Bizdate != out[j].Bizdate {
+			return out[i].Bizdate < out[j].Bizdate
+		}
+		if out[i].Others != out[j].Others {
+			return !out[i].Others
+		}
+		return out[i].Group < out[j].Group
+	})
 	return out, nil
 }
 

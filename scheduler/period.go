@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ type Schedule struct {
 	cron  cron.Schedule
 	// hour and minute of a daily schedule; -1 when not a plain "M H * * *".
 	hour, minute int
+	// minutes is the minute set (bit m: minute m) of a cron that fires at
+	// those minutes of every hour of every day ("5 * * * *", "*/15 * * * *"),
+	// whose next fire Next computes directly; 0 for any other cron.
+	minutes uint64
 }
 
 // Period is one logical period of a task: the instance for it runs at Fire.
@@ -73,7 +78,7 @@ func ParseSchedule(s meta.Schedule, tz string) (*Schedule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cron %q: %w", s.Cron, err)
 	}
-	out := &Schedule{Expr: s.Cron, Loc: loc, Cycle: Classify(s.Cron), cron: c, hour: -1}
+	out := &Schedule{Expr: s.Cron, Loc: loc, Cycle: Classify(s.Cron), cron: c, hour: -1, minutes: everyHour(c)}
 	if f := strings.Fields(s.Cron); out.Cycle == CycleDaily && len(f) == 5 {
 		out.minute, _ = strconv.Atoi(f[0])
 		out.hour, _ = strconv.Atoi(f[1])
@@ -124,6 +129,11 @@ func Classify(expr string) Cycle {
 // a daily fire is the day's hour and minute as time.Date normalises them
 // (03:30 then), and an ambiguous time (fall back) fires once, the first time.
 func (s *Schedule) Next(t time.Time) time.Time {
+	if s.minutes != 0 {
+		if f, ok := s.nextMinute(t.In(s.Loc)); ok {
+			return f
+		}
+	}
 	if s.Cycle != CycleDaily || s.hour < 0 {
 		return s.cron.Next(t.In(s.Loc))
 	}
@@ -137,23 +147,128 @@ func (s *Schedule) Next(t time.Time) time.Time {
 	return s.cron.Next(l)
 }
 
-// Fires lists the fire times in [from, to).
+// everyHour is the minute set of c when c fires at second 0 of those
+// minutes of every hour of every day, else 0.
+func everyHour(c cron.Schedule) uint64 {
+	const (
+		hours  = 1<<24 - 1
+		days   = (1<<32 - 1) &^ 1 // 1..31
+		months = (1<<13 - 1) &^ 1 // 1..12
+		wdays  = 1<<7 - 1
+		star   = 1 << 63
+	)
+	sp, ok := c.(*cron.SpecSchedule)
+	if !ok || sp.Second&^star != 1 || sp.Hour&hours != hours || sp.Dom&days != days || sp.Month&months != months ||
+		sp.Dow&wdays != wdays {
+		return 0
+	}
+	return sp.Minute & (1<<60 - 1)
+}
+
+// nextMinute is the cron's next fire after t (in s.Loc) for a schedule
+// with a minute set: what robfig/cron's Next returns, the first whole
+// minute from the next second on whose local minute is in the set, but
+// without its walk of up to 60 one-minute steps (each a time zone
+// lookup), which was most of planning hourly tasks. ok is false, and the
+// caller walks, when the zone's offset is not whole minutes or changes
+// before the fire.
+func (s *Schedule) nextMinute(t time.Time) (time.Time, bool) {
+	u := t.Add(time.Second - time.Duration(t.Nanosecond())) // robfig's start: the next second
+	c := u.Truncate(time.Minute)
+	if c.Before(u) {
+		c = c.Add(time.Minute)
+	}
+	if _, off := c.Zone(); off%60 != 0 {
+		return time.Time{}, false
+	}
+	m := c.Minute()
+	d := 0
+	for s.minutes&(1<<uint((m+d)%60)) == 0 {
+		d++
+	}
+	f := c.Add(time.Duration(d) * time.Minute)
+	if _, end := c.ZoneBounds(); !end.IsZero() && !f.Before(end) {
+		return time.Time{}, false // the offset changes on the way: local minutes skip or repeat
+	}
+	return f, true
+}
+
+// Fires lists the fire times in [from, to). The cron library answers the
+// zero time when it finds no fire within five years (a leap day in some
+// zones, a date no month has): that ends every walk here.
 func (s *Schedule) Fires(from, to time.Time) []time.Time {
 	var out []time.Time
-	for t := s.Next(from.Add(-time.Nanosecond)); t.Before(to); t = s.Next(t) {
+	for t := s.Next(from.Add(-time.Nanosecond)); !t.IsZero() && t.Before(to); t = s.Next(t) {
 		out = append(out, t)
 	}
 	return out
 }
 
-// prevFire is the last fire before t.
-func (s *Schedule) prevFire(t time.Time) time.Time {
-	prev := time.Time{}
-	for f := s.Next(t.Add(-lookback[s.Cycle])); f.Before(t); f = s.Next(f) {
-		prev = f
+// Periods yields the periods of the fires in [from, to), as PeriodOf each
+// fire would, but without searching for each fire's previous one: it is
+// the fire before it in the walk.
+func (s *Schedule) Periods(from, to time.Time) iter.Seq[Period] {
+	return func(yield func(Period) bool) {
+		var prev time.Time
+		for t := s.Next(from.Add(-time.Nanosecond)); !t.IsZero() && t.Before(to); prev, t = t, s.Next(t) {
+			if !yield(s.periodOf(t, prev)) {
+				return
+			}
+		}
 	}
-	if prev.IsZero() { // no fire within the lookback: take one period's length
-		return t.Add(-lookback[s.Cycle])
+}
+
+// firstSearch is how far before a fire prevFire looks first; it doubles the
+// distance up to the cycle's lookback while it finds no fire.
+var firstSearch = map[Cycle]time.Duration{
+	CycleMinute: 2 * time.Minute, CycleHourly: 2 * time.Hour, CycleDaily: 26 * time.Hour,
+}
+
+// prevFire is the last fire before t within the cycle's lookback, else t
+// less the lookback. Walking forward from t less the whole lookback cost
+// 50 calls of Next for an hourly schedule (and up to 60 minute steps in
+// each): most of a plan's time. The search starts near t instead and
+// widens: the last fire in (t-w, t), when there is one, is the last in
+// (t-lookback, t) for any w ≤ lookback, so the answer is the same.
+func (s *Schedule) prevFire(t time.Time) time.Time {
+	lb := lookback[s.Cycle]
+	w := firstSearch[s.Cycle]
+	if w == 0 || w > lb || s.zoneChangeBefore(t, lb) {
+		// Across a change of the zone's offset the cron library's walk
+		// depends on where it starts (Lord_Howe, Chatham, Beirut…): walk
+		// the whole lookback, as PeriodOf always did.
+		w = lb
+	}
+	for {
+		prev := time.Time{}
+		for f := s.Next(t.Add(-w)); !f.IsZero() && f.Before(t); f = s.Next(f) {
+			prev = f
+		}
+		if !prev.IsZero() {
+			return prev
+		}
+		if w == lb { // no fire within the lookback: take one period's length
+			return t.Add(-lb)
+		}
+		w = min(2*w, lb)
+	}
+}
+
+// zoneChangeBefore tells whether the schedule's zone changes its offset in
+// (t-d, t].
+func (s *Schedule) zoneChangeBefore(t time.Time, d time.Duration) bool {
+	start, _ := t.In(s.Loc).ZoneBounds()
+	return !start.IsZero() && start.After(t.Add(-d))
+}
+
+// prevOf is prevFire(fire) when prev, if not zero, is the fire before fire
+// (Next(prev) == fire): no search is needed then.
+func (s *Schedule) prevOf(fire, prev time.Time) time.Time {
+	if prev.IsZero() || s.zoneChangeBefore(fire, lookback[s.Cycle]) {
+		return s.prevFire(fire)
+	}
+	if lb := lookback[s.Cycle]; prev.Before(fire.Add(-lb)) {
+		return fire.Add(-lb)
 	}
 	return prev
 }
@@ -164,7 +279,10 @@ func midnight(t time.Time, loc *time.Location) time.Time {
 }
 
 // PeriodOf is the period whose instance runs at fire.
-func (s *Schedule) PeriodOf(fire time.Time) Period {
+func (s *Schedule) PeriodOf(fire time.Time) Period { return s.periodOf(fire, time.Time{}) }
+
+// periodOf is PeriodOf; prev, when not zero, is the fire before fire.
+func (s *Schedule) periodOf(fire, prev time.Time) Period {
 	fire = fire.In(s.Loc)
 	p := Period{Fire: fire}
 	switch s.Cycle {
@@ -177,7 +295,7 @@ func (s *Schedule) PeriodOf(fire time.Time) Period {
 		// or half-hour offsets, so truncating to minutes is exact, and to
 		// hours exact for whole-hour zones.
 		p.End = trunc(fire, unit, s.Loc)
-		p.Start = trunc(s.prevFire(fire), unit, s.Loc)
+		p.Start = trunc(s.prevOf(fire, prev), unit, s.Loc)
 		if s.Cycle == CycleHourly && !p.Start.Before(p.End) {
 			p.Start = p.End.Add(-time.Hour)
 		}
@@ -188,7 +306,7 @@ func (s *Schedule) PeriodOf(fire time.Time) Period {
 		if s.Cycle == CycleDaily {
 			p.Start = midnight(p.End.Add(-time.Hour), s.Loc) // the day before, 23 or 25 hours on DST days
 		} else {
-			p.Start = midnight(s.prevFire(fire), s.Loc)
+			p.Start = midnight(s.prevOf(fire, prev), s.Loc)
 			if !p.Start.Before(p.End) {
 				p.Start = midnight(p.End.Add(-time.Hour), s.Loc)
 			}
@@ -212,8 +330,9 @@ func (s *Schedule) Previous(p Period) Period { return s.PeriodOf(s.prevFire(p.Fi
 // Overlapping lists the periods that overlap [start, end).
 func (s *Schedule) Overlapping(start, end time.Time) []Period {
 	var out []Period
-	for t, n := s.Next(start), 0; n < 100000; t, n = s.Next(t), n+1 {
-		p := s.PeriodOf(t)
+	var prev time.Time
+	for t, n := s.Next(start), 0; !t.IsZero() && n < 100000; prev, t, n = t, s.Next(t), n+1 {
+		p := s.periodOf(t, prev)
 		if !p.Start.Before(end) {
 			break
 		}

@@ -94,3 +94,61 @@ func TestSchedule_Overlapping(t *testing.T) {
 		t.Fatalf("previous of 2024-03-01 is %s", prev.Bizdate)
 	}
 }
+
+// When the cron library finds no fire (it gives up after five years), the
+// walks end instead of yielding zero-time periods for ever: a never-firing
+// cron the scheduler was given anyway, and a leap-day cron in a zone where
+// the library misses Feb 29 for years (America/Asuncion, 2022).
+func TestSchedule_NoNextFireEndsTheWalks(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2022, 5, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct{ cron, tz string }{{"0 0 30 2 *", "UTC"}, {"0 0 31 4 *", "Asia/Shanghai"}, {"0 0 29 2 *", "America/Asuncion"}} {
+		s := mustSched(t, c.cron, c.tz)
+		n := 0
+		for range s.Periods(from, from.AddDate(0, 0, 2)) {
+			if n++; n > 10 {
+				t.Fatalf("%s in %s: Periods does not end", c.cron, c.tz)
+			}
+		}
+		if fs := s.Fires(from, from.AddDate(0, 0, 2)); len(fs) != 0 {
+			t.Errorf("%s in %s: fires %v", c.cron, c.tz, fs)
+		}
+		_ = s.Overlapping(from, from.AddDate(0, 0, 2))
+		_ = s.PeriodOf(from) // returns
+	}
+}
+
+// Across a change of the zone's offset the previous fire is found by the
+// whole walk from the fire less the cycle's lookback, wherever planning
+// started: a fire gets one period (Lord_Howe's 30-minute change).
+func TestSchedule_PeriodsAcrossAnOffsetChangeMatchPeriodOf(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ cron, tz, from string }{
+		{"0 0,12 * * *", "Australia/Lord_Howe", "2023-04-02T00:07:00+11:00"},
+		{"0 0,12 * * *", "Australia/Lord_Howe", "2023-04-01T00:00:00+11:00"},
+		{"* */3 * * *", "Australia/Lord_Howe", "2023-10-01T03:29:00+11:00"},
+		{"23,54 */3 * * *", "Pacific/Chatham", "2021-09-26T03:00:00+13:45"},
+	} {
+		s := mustSched(t, c.cron, c.tz)
+		from, err := time.Parse(time.RFC3339, c.from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		walk := func(fire time.Time) Period {
+			lb := lookback[s.Cycle]
+			prev := fire.Add(-lb)
+			for f := s.Next(fire.Add(-lb)); !f.IsZero() && f.Before(fire); f = s.Next(f) {
+				prev = f
+			}
+			return s.periodOf(fire, prev)
+		}
+		for p := range s.Periods(from, from.Add(30*time.Hour)) {
+			for _, want := range []Period{walk(p.Fire), s.PeriodOf(p.Fire)} {
+				if !want.Start.Equal(p.Start) || want.Bizdate != p.Bizdate || want.Hour != p.Hour {
+					t.Errorf("%s in %s from %s: fire %s has period %s %s h%d, the walk gives %s %s h%d", c.cron, c.tz, c.from,
+						p.Fire, p.Start, p.Bizdate, p.Hour, want.Start, want.Bizdate, want.Hour)
+				}
+			}
+		}
+	}
+}

@@ -121,6 +121,7 @@ func (p *Planner) plan(ctx context.Context, g *Graph) (*PlanResult, error) {
 	now := p.Now()
 	res := &PlanResult{Missing: g.Missing}
 	err := p.store.InTx(ctx, func(tx meta.Store) error {
+		*res = PlanResult{Missing: g.Missing} // a store may run this again after a deadlock
 		r, err := newRun(ctx, tx, now, meta.TriggerSchedule, nil, res)
 		if err != nil {
 			return err
@@ -146,8 +147,8 @@ func (p *Planner) plan(ctx context.Context, g *Graph) (*PlanResult, error) {
 			}
 			res.Tasks++
 			horizon := midnight(now, n.sched.Loc).AddDate(0, 0, 2)
-			for _, fire := range n.sched.Fires(now, horizon) {
-				if _, err := r.ensure(n, n.sched.PeriodOf(fire)); err != nil {
+			for per := range n.sched.Periods(now, horizon) {
+				if _, err := r.ensure(n, per); err != nil {
 					return err
 				}
 			}

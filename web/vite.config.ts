@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url'
 
 // The build lands in ../webui/dist, which Go embeds. Vite empties that folder
 // first; this puts back the committed placeholder so `git status` stays clean.
-const outDir = fileURLToPath(new URL('../webui/dist', import.meta.url))
+// KILN_UI_OUT builds elsewhere (served with KILN_UI_DIR), e.g. for parallel test runs.
+const outDir = process.env.KILN_UI_OUT || fileURLToPath(new URL('../webui/dist', import.meta.url))
 const keep = `This folder receives the web UI built by \`make ui\` (npm in web/). It is
 embedded into the kiln binary by package webui; only this file is committed.
 `

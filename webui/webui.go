@@ -8,6 +8,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"os"
 	"path"
 	"strings"
 )
@@ -19,7 +20,14 @@ var dist embed.FS
 // every other path so the app's history-mode routes survive a reload.
 // Paths of the server's own surfaces (/api/, /data/, /healthz, /metrics)
 // never fall back to the app: an unknown one is a plain 404.
+//
+// KILN_UI_DIR, when set, names a folder to serve instead of the embedded
+// build (a UI built elsewhere, e.g. `vite build --outDir`), so the UI can be
+// rebuilt and tested without rebuilding the binary.
 func Handler() http.Handler {
+	if dir := os.Getenv("KILN_UI_DIR"); dir != "" {
+		return handler(os.DirFS(dir))
+	}
 	sub, err := fs.Sub(dist, "dist")
 	if err != nil {
 		panic(err) // dist/ is embedded at compile time; this cannot fail

@@ -4,6 +4,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -57,6 +59,18 @@ func TestHandler_NotBuiltSaysHowToBuild(t *testing.T) {
 func TestHandler_EmbeddedServesSomething(t *testing.T) {
 	code, body, _ := get(t, Handler(), "GET", "/")
 	if code != 200 || !(strings.Contains(body, "make ui") || strings.Contains(body, "<div id=\"app\">")) {
+		t.Fatalf("%d %q", code, body)
+	}
+}
+
+func TestHandler_UIDirOverridesEmbedded(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<p>from a folder</p>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("KILN_UI_DIR", dir)
+	code, body, _ := get(t, Handler(), "GET", "/ops")
+	if code != 200 || !strings.Contains(body, "from a folder") {
 		t.Fatalf("%d %q", code, body)
 	}
 }

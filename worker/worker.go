@@ -39,12 +39,7 @@ type Config struct {
 	Lease time.Duration
 	// RenewInterval is how often leases are renewed and expired ones recovered.
 	RenewInterval time.Duration
-	// PoolRefresh is how often pool sizes are read again from the projects.
-	PoolRefresh time.Duration
 }
-
-// DefaultPoolRefresh is how often pool sizes are reread.
-const DefaultPoolRefresh = 10 * time.Second
 
 // Runner runs one instance.
 type Runner interface {
@@ -65,9 +60,7 @@ type Worker struct {
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 
-	pools     map[meta.PoolKey]int
-	poolsRead time.Time
-	specs     sync.Map // version id → *meta.TaskSpec
+	specs sync.Map // version id → *meta.TaskSpec
 }
 
 // New returns a Worker; call Start to run it.
@@ -78,7 +71,6 @@ func New(cfg Config, store meta.Store, run Runner, bus *events.Bus, log *slog.Lo
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.RenewInterval = cmp.Or(cfg.RenewInterval, DefaultRenewInterval)
-	cfg.PoolRefresh = cmp.Or(cfg.PoolRefresh, DefaultPoolRefresh)
 	return &Worker{cfg: cfg, store: store, run: run, bus: bus, log: log,
 		wake: make(chan struct{}, 1), running: map[int64]context.CancelCauseFunc{}}
 }
@@ -138,7 +130,7 @@ func (w *Worker) claimLoop(ctx context.Context) {
 		if n := w.free(); n > 0 {
 			now := time.Now().UTC()
 			insts, err := w.store.ClaimInstances(ctx, &meta.ClaimParams{Worker: w.cfg.Name, Limit: n,
-				LeaseUntil: now.Add(w.cfg.Lease), Now: now, Pools: w.poolSizes(ctx)})
+				LeaseUntil: now.Add(w.cfg.Lease), Now: now})
 			if err != nil && ctx.Err() == nil {
 				w.log.Error("claim instances", "err", err)
 			}
@@ -157,26 +149,6 @@ func (w *Worker) claimLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// poolSizes reads the projects' pool slots, at most every PoolRefresh.
-func (w *Worker) poolSizes(ctx context.Context) map[meta.PoolKey]int {
-	if w.pools != nil && time.Since(w.poolsRead) < w.cfg.PoolRefresh {
-		return w.pools
-	}
-	projects, err := w.store.ListProjects(ctx)
-	if err != nil {
-		return w.pools
-	}
-	pools := map[meta.PoolKey]int{}
-	for _, p := range projects {
-		pools[meta.PoolKey{ProjectID: p.ID, Pool: meta.DuckDBPool}] = meta.DefaultDuckDBSlots
-		for name, slots := range p.Config.Pools {
-			pools[meta.PoolKey{ProjectID: p.ID, Pool: name}] = slots
-		}
-	}
-	w.pools, w.poolsRead = pools, time.Now()
-	return pools
 }
 
 // versionReader is a Runner that caches task versions.

@@ -20,26 +20,8 @@ import (
 func TestServer_ExternalEnginesWithSecrets(t *testing.T) {
 	myDSN := testenv.MariaDB(t)
 	pgURL := testenv.Postgres(t)
-	cfg, err := mysql.ParseDSN(myDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const password = "Sup3r-S3cret-pw"
-	user := "kt_" + strings.TrimPrefix(cfg.DBName, "kiln_")
-	admin, err := sql.Open("mysql", myDSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	for _, q := range []string{
-		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, password),
-		fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%%'", cfg.DBName, user),
-	} {
-		if _, err := admin.Exec(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	t.Cleanup(func() { _, _ = admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", user)) })
+	cfg, user := mariaDBUser(t, myDSN, "kt", password)
 
 	t.Setenv("MART_PW", password)
 	dir := writeProject(t, map[string]string{
@@ -115,4 +97,31 @@ func TestServer_PostgresMetadataStore(t *testing.T) {
 	if out := k.mustCLI("instance", "list", "-p", "shop"); !strings.Contains(out, "success") {
 		t.Fatalf("instances: %s", out)
 	}
+}
+
+// mariaDBUser creates a MariaDB user (prefix_ and the test database's
+// suffix) with password and every right on the test database of myDSN,
+// dropped when the test ends. It returns the parsed DSN and the user.
+func mariaDBUser(t *testing.T, myDSN, prefix, password string) (*mysql.Config, string) {
+	t.Helper()
+	cfg, err := mysql.ParseDSN(myDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := prefix + "_" + strings.TrimPrefix(cfg.DBName, "kiln_")
+	admin, err := sql.Open("mysql", myDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	for _, q := range []string{
+		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, password),
+		fmt.Sprintf("GRANT ALL ON `%s`.* TO '%s'@'%%'", cfg.DBName, user),
+	} {
+		if _, err := admin.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(fmt.Sprintf("DROP USER IF EXISTS '%s'@'%%'", user)) })
+	return cfg, user
 }

@@ -49,7 +49,7 @@ func TestCLI_LineageAndTablePage(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if len(page.Producers) != 1 || page.Producers[0].Task != "total" || !strings.Contains(page.Producers[0].SQL, "sum(amount)") {
+	if len(page.Producers) != 1 || page.Producers[0].Task != "total" || !strings.Contains(page.Producers[0].SQL, "sum(amount)") || page.Producers[0].Owner != "tester" {
 		t.Errorf("producers: %+v", page.Producers)
 	}
 	if len(page.Updates) != 1 || page.Updates[0].Bizdate != "2024-03-01" || page.Updates[0].TaskName != "total" {

@@ -94,9 +94,14 @@ func serve(ctx context.Context, opt cli.ServerOptions, stderr io.Writer) error {
 		return err
 	}
 	announce(stderr, dataDir, bs)
+	folders := map[string]api.Folder{}
 	if opt.ProjectDir != "" {
-		if err := applyAtStart(ctx, store, box, opt.ProjectDir, log); err != nil {
+		f, name, err := applyAtStart(ctx, store, box, opt.ProjectDir, log)
+		if err != nil {
 			return err
+		}
+		if !opt.NoWriteBack {
+			folders[name] = f
 		}
 	}
 
@@ -124,7 +129,7 @@ func serve(ctx context.Context, opt cli.ServerOptions, stderr io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := api.New(api.Config{Addr: opt.Addr, DataDir: dataDir, Version: version}, api.Deps{
+	srv := api.New(api.Config{Addr: opt.Addr, DataDir: dataDir, Version: version, Folders: folders}, api.Deps{
 		Store: store, Engines: registry, Logs: logs, Box: box, Bus: bus, Dispatcher: wk, Log: log, Registry: reg, Gatherer: reg,
 		Query: querySvc, QueryStore: queryStore, Guard: queryGuard(queryStore), DataAPI: dataAPISvc, Lineage: lineageSvc, Catalog: dataMap,
 		Quality: qualityStore, Alerts: alertStore, CDC: cdc,
@@ -178,7 +183,13 @@ func announce(w io.Writer, dataDir string, bs *api.Bootstrap) {
 	fmt.Fprintf(w, "  API token: %s\n  (also saved in %s; use it with: export KILN_TOKEN=$(cat %s))\n\n", bs.Token, tokenPath, tokenPath)
 }
 
-func applyAtStart(ctx context.Context, store meta.Store, box *secret.Box, dir string, log *slog.Logger) error {
+// applyAtStart applies the project folder dir and returns it as the folder
+// API saves are written back into, with the project's name.
+func applyAtStart(ctx context.Context, store meta.Store, box *secret.Box, dir string, log *slog.Logger) (api.Folder, string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return api.Folder{}, "", err
+	}
 	p, problems := project.Load(os.DirFS(dir))
 	if len(problems) > 0 {
 		var lines []string
@@ -186,7 +197,7 @@ func applyAtStart(ctx context.Context, store meta.Store, box *secret.Box, dir st
 			pr.File = filepath.Join(dir, pr.File)
 			lines = append(lines, pr.String())
 		}
-		return fmt.Errorf("project %s has %d problem(s):\n%s", dir, len(problems), strings.Join(lines, "\n"))
+		return api.Folder{}, "", fmt.Errorf("project %s has %d problem(s):\n%s", dir, len(problems), strings.Join(lines, "\n"))
 	}
 	secrets := map[string]string{}
 	for _, e := range p.Engines {
@@ -196,7 +207,7 @@ func applyAtStart(ctx context.Context, store meta.Store, box *secret.Box, dir st
 	}
 	admin, err := store.GetUser(ctx, "admin")
 	if err != nil {
-		return err
+		return api.Folder{}, "", err
 	}
 	res, err := apply.Apply(ctx, store, box, p, apply.Options{Secrets: secrets, Author: "admin", Message: "applied at server start",
 		OnCreate: func(ctx context.Context, tx meta.Store, proj *meta.Project) error {
@@ -204,10 +215,10 @@ func applyAtStart(ctx context.Context, store meta.Store, box *secret.Box, dir st
 			return err
 		}})
 	if err != nil {
-		return fmt.Errorf("apply %s: %w", dir, err)
+		return api.Folder{}, "", fmt.Errorf("apply %s: %w", dir, err)
 	}
 	log.Info("applied project", "project", res.Project, "added", len(res.Added), "changed", len(res.Changed), "removed", len(res.Removed), "unchanged", len(res.Unchanged))
-	return nil
+	return api.Folder{Dir: abs, TaskDirs: p.TaskDirs}, p.Name, nil
 }
 
 func pruneLogs(ctx context.Context, logs *logstore.Store, days int, log *slog.Logger) {

@@ -46,17 +46,18 @@ func (e *Engine) Export(ctx context.Context, query, format string, w io.Writer) 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	type result struct {
+	// COPY runs in the background; its result is read once it has ended.
+	var res struct {
 		n   int64
 		err error
 	}
-	done := make(chan result, 1)
+	execDone := make(chan struct{})
 	readerDone := make(chan struct{})
 	query = strings.TrimRight(strings.TrimSpace(query), ";")
 	stmt := fmt.Sprintf("COPY (%s) TO %s (%s)", query, dialect{}.QuoteString(fifo), opts)
 	go func() {
-		n, err := e.Exec(ctx, stmt)
-		done <- result{n, err}
+		res.n, res.err = e.Exec(ctx, stmt)
+		close(execDone)
 		unblockReader(fifo, readerDone)
 	}()
 
@@ -64,23 +65,50 @@ func (e *Engine) Export(ctx context.Context, query, format string, w io.Writer) 
 	if err != nil {
 		close(readerDone)
 		cancel()
-		<-done
+		<-execDone
 		return 0, err
 	}
+	// A COPY that fails or is interrupted does not always close its end of
+	// the pipe (seen with an interrupt that lands as COPY starts), so the
+	// reader would wait for an EOF that never comes: once COPY has failed,
+	// the read is ended by a deadline instead.
+	copied := make(chan struct{})
+	go func() {
+		select {
+		case <-execDone:
+			if res.err != nil {
+				_ = rf.SetReadDeadline(time.Now())
+			}
+		case <-copied:
+		}
+	}()
 	_, copyErr := io.Copy(w, rf)
+	close(copied)
 	if copyErr != nil {
 		// The client went away: stop DuckDB, and drain the pipe so a write
 		// blocked on a full pipe can see the interrupt.
 		cancel()
-		_, _ = io.Copy(io.Discard, rf)
+		_ = rf.SetReadDeadline(time.Time{})
+		drainUntil(rf, execDone)
 	}
 	rf.Close()
 	close(readerDone)
-	res := <-done
+	<-execDone
 	if res.err != nil {
 		return 0, res.err
 	}
 	return res.n, copyErr
+}
+
+// drainUntil reads and discards rf until COPY has ended, so that a write
+// blocked on a full pipe sees the interrupt, then stops even if DuckDB
+// keeps its end of the pipe open.
+func drainUntil(rf *os.File, execDone <-chan struct{}) {
+	go func() {
+		<-execDone
+		_ = rf.SetReadDeadline(time.Now())
+	}()
+	_, _ = io.Copy(io.Discard, rf)
 }
 
 // unblockReader opens and closes the pipe's write end, so that a reader

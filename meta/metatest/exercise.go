@@ -99,8 +99,10 @@ var suite = []struct {
 	{"Catalog", catalogCases},
 	{"SyncMetrics", syncMetricsCases},
 	{"Ops", opsCases},
+	{"Summary", summaryCases},
 	{"BackfillDone", backfillDoneCases},
 	{"PlanBatch", planBatchCases},
+	{"Pools", poolCases},
 	{"Settings", []testCase{{"GetPut", settingsGetPut}}},
 	{"InTx", []testCase{{"Commit", inTxCommit}, {"Rollback", inTxRollback}, {"Nested", inTxNested}, {"Panic", inTxPanic}}},
 }

@@ -99,7 +99,7 @@ func instancesList(f *fixture) {
 	edu, ops := f.project("edu"), f.project("ops")
 	a, av := f.task(edu.ID, "a")
 	b, bv := f.task(edu.ID, "b")
-	_, ov := f.task(ops.ID, "o")
+	o, ov := f.task(ops.ID, "o")
 	// Created in this order, so ids grow down the list.
 	rows := []struct {
 		v       *meta.Version
@@ -118,6 +118,17 @@ func instancesList(f *fixture) {
 	for _, r := range rows {
 		in := f.instance(r.v, func(p *meta.CreateInstanceParams) { p.Bizdate, p.State = r.bizdate, r.state })
 		ids = append(ids, in.ID)
+	}
+	// Owners and tiers come with later versions: the filters follow the
+	// task's current version, not the one an instance ran.
+	for _, tv := range []struct {
+		task  *meta.Task
+		owner string
+		tier  meta.Tier
+	}{{a, "ann", meta.TierCore}, {b, "bob", ""}, {o, "ann", meta.TierNormal}} {
+		_, err := f.s.AddVersion(f.ctx, &meta.AddVersionParams{TaskID: tv.task.ID, Hash: "h2",
+			Spec: meta.TaskSpec{Name: tv.task.Name, Type: meta.TaskSQLScript, SQL: "SELECT 2", Owner: tv.owner, Tier: tv.tier}})
+		must(t, err)
 	}
 	// pick returns the ids of rows i..., newest first.
 	pick := func(is ...int) []int64 {
@@ -151,6 +162,14 @@ func instancesList(f *fixture) {
 		{"last page", meta.ListInstancesParams{Limit: 5, Offset: 5}, pick(0, 1)},
 		{"past the end", meta.ListInstancesParams{Offset: 7}, pick()},
 		{"filtered page", meta.ListInstancesParams{ProjectID: edu.ID, Limit: 2, Offset: 1}, pick(4, 5)},
+		{"owner", meta.ListInstancesParams{Owner: "ann"}, pick(0, 1, 3, 4, 6)},
+		{"owner in project", meta.ListInstancesParams{ProjectID: edu.ID, Owner: "ann"}, pick(0, 1, 4, 6)},
+		{"other owner", meta.ListInstancesParams{Owner: "bob"}, pick(2, 5)},
+		{"no such owner", meta.ListInstancesParams{Owner: "nobody"}, pick()},
+		{"tier", meta.ListInstancesParams{Tier: meta.TierCore}, pick(0, 1, 4, 6)},
+		{"no tier is normal", meta.ListInstancesParams{Tier: meta.TierNormal}, pick(2, 3, 5)},
+		{"tier and state", meta.ListInstancesParams{Tier: meta.TierCore, States: []meta.State{meta.StateQueued}}, pick(1, 6)},
+		{"owner, tier, page", meta.ListInstancesParams{Owner: "ann", Tier: meta.TierCore, Limit: 2, Offset: 1}, pick(1, 4)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -165,6 +184,16 @@ func instancesList(f *fixture) {
 			}
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("listed %v, want %v", got, c.want)
+			}
+			// The count is of the whole filter, whatever the page.
+			all := c.p
+			all.Limit, all.Offset = 1000, 0
+			every, err := f.s.ListInstances(t.Context(), &all)
+			must(t, err)
+			n, err := f.s.CountInstances(t.Context(), &c.p)
+			must(t, err)
+			if n != len(every) {
+				t.Errorf("counted %d, want %d", n, len(every))
 			}
 		})
 	}

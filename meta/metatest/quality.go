@@ -75,8 +75,19 @@ func qualityRules(f *fixture) {
 	if len(all) != 2 {
 		t.Errorf("listed %d rules, want 2", len(all))
 	}
+	max2 := 0.2
+	changed := meta.QualityRule{Task: "dwd", Name: "nulls", Check: meta.CheckNullRate, Column: "amount", Max: &max2, Severity: meta.SeverityStrong}
+	must(t, qs.UpdateQualityRule(f.ctx, p.ID, r.ID, &changed))
+	got, err = qs.ListQualityRules(f.ctx, p.ID, "dwd")
+	must(t, err)
+	if len(got) != 1 || got[0].ID != r.ID || *got[0].Rule.Max != 0.2 || got[0].Rule.Severity != meta.SeverityStrong || got[0].CreatedBy != "alice" {
+		t.Errorf("updated rules of dwd = %+v", got)
+	}
+	other := f.project("q2")
+	wantErr(t, qs.UpdateQualityRule(f.ctx, other.ID, r.ID, &changed), meta.ErrNotFound, "quality rule")
 	must(t, qs.DeleteQualityRule(f.ctx, p.ID, r.ID))
 	wantErr(t, qs.DeleteQualityRule(f.ctx, p.ID, r.ID), meta.ErrNotFound, "quality rule")
+	wantErr(t, qs.UpdateQualityRule(f.ctx, p.ID, r.ID, &changed), meta.ErrNotFound, "quality rule")
 }
 
 func alertsAckSilence(f *fixture) {

@@ -91,7 +91,13 @@ func (s *Store) pickClaims(ctx context.Context, p *meta.ClaimParams, n time.Time
 	if err != nil {
 		return nil, err
 	}
-	return meta.PickClaims(cands, running, p.Pools, p.Limit), nil
+	pools := p.Pools
+	if pools == nil {
+		if pools, err = s.PoolSlots(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return meta.PickClaims(cands, running, pools, p.Limit), nil
 }
 
 // RenewLeases extends the leases worker holds on the running instances

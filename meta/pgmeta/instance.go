@@ -93,7 +93,35 @@ func (s *Store) GetInstance(ctx context.Context, id int64) (*meta.Instance, erro
 
 // ListInstances lists instances newest first.
 func (s *Store) ListInstances(ctx context.Context, p *meta.ListInstancesParams) ([]*meta.Instance, error) {
-	var w where
+	w := instanceFilter(p)
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	q := instanceSelect + w.sql() + ` ORDER BY i.id DESC LIMIT ` + w.next(limit) + ` OFFSET ` + w.next(max(p.Offset, 0))
+	rows, err := s.q().Query(ctx, q, w.args...)
+	ins, err := collect(rows, err, scanInstance)
+	if err != nil {
+		return nil, wrap(err, "list instances")
+	}
+	return ins, nil
+}
+
+// CountInstances counts what ListInstances would list without paging.
+func (s *Store) CountInstances(ctx context.Context, p *meta.ListInstancesParams) (int, error) {
+	w := instanceFilter(p)
+	var n int
+	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM instances i`+w.sql(), w.args...).Scan(&n); err != nil {
+		return 0, wrap(err, "count instances")
+	}
+	return n, nil
+}
+
+// instanceFilter is the WHERE clause of ListInstancesParams. Owner and tier
+// select the project's few tasks first, so the instances are found through
+// their task's index.
+func instanceFilter(p *meta.ListInstancesParams) *where {
+	w := &where{}
 	if p.ProjectID != 0 {
 		w.add("i.project_id = $%d", p.ProjectID)
 	}
@@ -113,17 +141,15 @@ func (s *Store) ListInstances(ctx context.Context, p *meta.ListInstancesParams) 
 	if p.BizdateTo != "" {
 		w.add("i.bizdate <= $%d", p.BizdateTo)
 	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
+	if p.Owner != "" {
+		w.add("i.task_id IN (SELECT ot.id FROM tasks ot WHERE ot.owner = $%d)", p.Owner)
 	}
-	q := instanceSelect + w.sql() + ` ORDER BY i.id DESC LIMIT ` + w.next(limit) + ` OFFSET ` + w.next(max(p.Offset, 0))
-	rows, err := s.q().Query(ctx, q, w.args...)
-	ins, err := collect(rows, err, scanInstance)
-	if err != nil {
-		return nil, wrap(err, "list instances")
+	if p.Tier != "" {
+		// A task without a tier is normal.
+		w.add(`i.task_id IN (SELECT tt.id FROM tasks tt JOIN task_versions tv ON tv.task_id = tt.id AND tv.version = tt.current_version
+			WHERE coalesce(nullif(tv.spec->>'tier', ''), 'normal') = $%d)`, string(p.Tier))
 	}
-	return ins, nil
+	return w
 }
 
 // TransitionInstance moves an instance as meta.TransitionParams.Apply says

@@ -117,6 +117,17 @@ func (s *Store) ListQualityRules(ctx context.Context, projectID int64, task stri
 	return rs, nil
 }
 
+// UpdateQualityRule replaces the body of an API rule of the project.
+func (s *Store) UpdateQualityRule(ctx context.Context, projectID, id int64, rule *meta.QualityRule) error {
+	body, err := jsonText(rule)
+	if err != nil {
+		return err
+	}
+	res, err := s.q().Exec(ctx, `UPDATE quality_rules SET task_name = $1, rule = $2 WHERE project_id = $3 AND id = $4`,
+		rule.Task, body, projectID, id)
+	return mustAffect(res, err, fmt.Sprintf("quality rule %d", id))
+}
+
 // DeleteQualityRule deletes an API rule of the project.
 func (s *Store) DeleteQualityRule(ctx context.Context, projectID, id int64) error {
 	res, err := s.q().Exec(ctx, `DELETE FROM quality_rules WHERE project_id = $1 AND id = $2`, projectID, id)

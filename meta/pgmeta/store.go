@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -83,10 +85,30 @@ func (s *Store) InTx(ctx context.Context, fn func(tx meta.Store) error) error {
 
 // write runs fn in the current transaction, or in a new one that commits
 // when fn returns nil.
+//
+// A transaction Postgres aborts as a deadlock victim or a serialization
+// failure (two writers locking rollup rows in opposite orders, say) runs
+// again from the start, up to three times, after a short random pause; fn
+// must only touch the database (it is re-run in a fresh transaction).
 func (s *Store) write(ctx context.Context, fn func(tx *Store) error) error {
 	if s.tx != nil {
 		return fn(s)
 	}
+	for attempt := 1; ; attempt++ {
+		err := s.writeOnce(ctx, fn)
+		var pe *pgconn.PgError
+		if attempt >= 4 || !errors.As(err, &pe) || (pe.Code != "40P01" && pe.Code != "40001") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt*5+rand.IntN(20)) * time.Millisecond):
+		}
+	}
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(tx *Store) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)

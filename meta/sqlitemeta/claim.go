@@ -110,7 +110,13 @@ func (s *Store) pickClaims(ctx context.Context, p *meta.ClaimParams, n time.Time
 	if err != nil {
 		return nil, err
 	}
-	return meta.PickClaims(cands, running, p.Pools, p.Limit), nil
+	pools := p.Pools
+	if pools == nil {
+		if pools, err = s.PoolSlots(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return meta.PickClaims(cands, running, pools, p.Limit), nil
 }
 
 // capCache maps a task version's ID to its max_concurrent.

@@ -94,6 +94,34 @@ func (s *Store) GetInstance(ctx context.Context, id int64) (*meta.Instance, erro
 
 // ListInstances lists instances newest first.
 func (s *Store) ListInstances(ctx context.Context, p *meta.ListInstancesParams) ([]*meta.Instance, error) {
+	where, args := instanceFilter(p)
+	limit := p.Limit
+	if limit <= 0 {
+		limit = DefaultListLimit
+	}
+	args = append(args, limit, max(p.Offset, 0))
+	rows, err := s.r().QueryContext(ctx, instanceSelect+where+` ORDER BY i.id DESC LIMIT ? OFFSET ?`, args...)
+	ins, err := collect(rows, err, scanInstance)
+	if err != nil {
+		return nil, wrap(err, "list instances")
+	}
+	return ins, nil
+}
+
+// CountInstances counts what ListInstances would list without paging.
+func (s *Store) CountInstances(ctx context.Context, p *meta.ListInstancesParams) (int, error) {
+	where, args := instanceFilter(p)
+	var n int
+	if err := s.r().QueryRowContext(ctx, `SELECT count(*) FROM instances i`+where, args...).Scan(&n); err != nil {
+		return 0, wrap(err, "count instances")
+	}
+	return n, nil
+}
+
+// instanceFilter is the WHERE clause of ListInstancesParams. Owner and tier
+// select the project's few tasks first, so the instances are found through
+// their task's index.
+func instanceFilter(p *meta.ListInstancesParams) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, arg any) { where, args = append(where, cond), append(args, arg) }
@@ -112,21 +140,18 @@ func (s *Store) ListInstances(ctx context.Context, p *meta.ListInstancesParams) 
 	if p.BizdateTo != "" {
 		add("i.bizdate <= ?", p.BizdateTo)
 	}
-	q := instanceSelect
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, " AND ")
+	if p.Owner != "" {
+		add("i.task_id IN (SELECT ot.id FROM tasks ot WHERE ot.owner = ?)", p.Owner)
 	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = DefaultListLimit
+	if p.Tier != "" {
+		// A task without a tier is normal.
+		add(`i.task_id IN (SELECT tt.id FROM tasks tt JOIN task_versions tv ON tv.task_id = tt.id AND tv.version = tt.current_version
+			WHERE coalesce(nullif(json_extract(tv.spec, '$.tier'), ''), 'normal') = ?)`, string(p.Tier))
 	}
-	args = append(args, limit, max(p.Offset, 0))
-	rows, err := s.r().QueryContext(ctx, q+` ORDER BY i.id DESC LIMIT ? OFFSET ?`, args...)
-	ins, err := collect(rows, err, scanInstance)
-	if err != nil {
-		return nil, wrap(err, "list instances")
+	if len(where) == 0 {
+		return "", args
 	}
-	return ins, nil
+	return ` WHERE ` + strings.Join(where, " AND "), args
 }
 
 func mustJSON(v any) string {

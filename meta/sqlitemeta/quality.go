@@ -130,6 +130,17 @@ func (s *Store) ListQualityRules(ctx context.Context, projectID int64, task stri
 	return rs, nil
 }
 
+// UpdateQualityRule replaces the body of an API rule of the project.
+func (s *Store) UpdateQualityRule(ctx context.Context, projectID, id int64, rule *meta.QualityRule) error {
+	body, err := jsonText(rule)
+	if err != nil {
+		return err
+	}
+	res, err := s.w().ExecContext(ctx, `UPDATE quality_rules SET task_name = ?, rule = ? WHERE project_id = ? AND id = ?`,
+		rule.Task, body, projectID, id)
+	return mustAffect(res, err, fmt.Sprintf("quality rule %d", id))
+}
+
 // DeleteQualityRule deletes an API rule of the project.
 func (s *Store) DeleteQualityRule(ctx context.Context, projectID, id int64) error {
 	res, err := s.w().ExecContext(ctx, `DELETE FROM quality_rules WHERE project_id = ? AND id = ?`, projectID, id)

@@ -276,19 +276,3 @@ func (s *Store) CreateBackfill(ctx context.Context, p *meta.CreateBackfillParams
 		p.ProjectID, mustJSON(p.Tasks), p.From, p.To, p.Parallel, p.CreatedBy, fmtTime(now())).Scan(&id)
 	return id, wrap(err, "backfill")
 }
-
-// SummaryFacts returns what the ops summary needs of each instance.
-func (s *Store) SummaryFacts(ctx context.Context, p *meta.SummaryParams) ([]*meta.SummaryFact, error) {
-	q := `SELECT bizdate, project_id, state, duration_ms, cpu_seconds, deadline, ended_at FROM instances WHERE bizdate >= ? AND bizdate <= ?`
-	args := []any{p.BizdateFrom, p.BizdateTo}
-	if p.ProjectID != 0 {
-		q += ` AND project_id = ?`
-		args = append(args, p.ProjectID)
-	}
-	rows, err := s.r().QueryContext(ctx, q, args...)
-	facts, err := collect(rows, err, func(r scanner) (*meta.SummaryFact, error) {
-		f := &meta.SummaryFact{}
-		return f, r.Scan(&f.Bizdate, &f.ProjectID, &f.State, &f.DurationMs, &f.CPUSeconds, tmNull{&f.Deadline}, tmNull{&f.EndedAt})
-	})
-	return facts, wrap(err, "ops summary")
-}

@@ -1,82 +1,20 @@
-// End-to-end test of the web UI in a real browser: builds kiln, starts
-// `kiln server` on loopback with the demo project (examples/edu) and a temp
-// data directory, and drives Debian's Chromium through playwright-core.
-// Run with `make test-ui` (which builds the UI first). Screenshots go to
-// test-output/ui/ at the repository root.
+// End-to-end test of the web UI in a real browser against `kiln server`
+// with the demo project (see harness.mjs). Run with `make test-ui`.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { join } from 'node:path'
+import { startKiln, password, T, day } from './harness.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
-const shots = join(root, 'test-output', 'ui')
-const chrome = process.env.CHROMIUM || '/usr/bin/chromium'
-const password = 'e2e-Password-1'
-const T = 60_000 // generous: the machine is shared
-const day = '2026-01-15'
-
-let dir, srv, browser, page, base, srvLog = ''
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => ok(port))
-    }).on('error', fail)
-  })
-}
-
-async function waitHealthy(url, ms) {
-  const end = Date.now() + ms
-  while (Date.now() < end) {
-    if (srv.exitCode !== null) throw new Error('kiln server exited:\n' + srvLog)
-    try {
-      if ((await fetch(url + '/healthz')).ok) return
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 200))
-  }
-  throw new Error('kiln server did not become healthy:\n' + srvLog)
-}
-
-async function shot(name) {
-  await page.screenshot({ path: join(shots, name + '.png'), fullPage: false })
-}
+let k, page, base, browser
+let shot
 
 before(async () => {
-  assert.ok(existsSync(chrome), `no browser at ${chrome}: apt-get install -y chromium`)
-  assert.ok(existsSync(join(root, 'webui', 'dist', 'index.html')), 'the UI is not built: run make ui')
-  dir = mkdtempSync(join(tmpdir(), 'kiln-ui-e2e-'))
-  mkdirSync(shots, { recursive: true })
-  const bin = join(dir, 'kiln')
-  execFileSync('go', ['build', '-o', bin, './cmd/kiln'], { cwd: root, stdio: 'inherit' })
-  const port = await freePort()
-  base = `http://127.0.0.1:${port}`
-  srv = spawn(bin, ['server', '--data', join(dir, 'data'), '--addr', `127.0.0.1:${port}`, '--project', 'examples/edu'], {
-    cwd: root, env: { ...process.env, KILN_ADMIN_PASSWORD: password }, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  srv.stdout.on('data', (d) => (srvLog += d))
-  srv.stderr.on('data', (d) => (srvLog += d))
-  await waitHealthy(base, T)
-  browser = await chromium.launch({
-    executablePath: chrome,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  })
-  page = await browser.newPage({ viewport: { width: 1366, height: 860 } })
-  page.setDefaultTimeout(T)
+  k = await startKiln({ signIn: false })
+  ;({ page, base, browser, shot } = k)
 })
 
 after(async () => {
-  await browser?.close()
-  if (srv && srv.exitCode === null) {
-    srv.kill('SIGTERM')
-    await new Promise((r) => srv.once('exit', r))
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true })
+  await k?.stop()
 })
 
 // runInStudio opens a task in the studio, runs it for `day` and waits for
@@ -156,6 +94,10 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await page.waitForURL(/\/studio\/dws_ui_courses$/)
     await page.locator('[data-test=task-name]', { hasText: 'dws_ui_courses' }).waitFor()
     assert.equal(await page.locator('[data-test=task-tree] [data-task=dws_ui_courses]').count(), 1)
+    // The server's project folder got the file, so a restart keeps the task.
+    const { readFileSync } = await import('node:fs')
+    const saved = readFileSync(join(k.projectDir, 'tasks', 'dws', 'dws_ui_courses.sql'), 'utf8')
+    assert.match(saved, /upstreams: \[ods_courses\][\s\S]*SELECT count\(\*\) AS courses FROM ods\.ods_courses/)
     const st = await runInStudio('dws_ui_courses')
     assert.match(st, /success/, 'dws_ui_courses: ' + st)
     assert.ok((await page.textContent('[data-test=run-panel] [data-test=log]')).length > 0, 'the log panel is empty')
@@ -277,6 +219,25 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await shot('09-query')
   })
 
+  await t.test('query: download the result as CSV, Excel and Parquet; a statement that is not a query is refused', async () => {
+    const { readFileSync } = await import('node:fs')
+    const magic = { csv: null, xlsx: 'PK', parquet: 'PAR1' }
+    for (const [fmt, head] of Object.entries(magic)) {
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-test=q-dl-${fmt}]`)])
+      assert.equal(dl.suggestedFilename(), `query.${fmt}`)
+      const body = readFileSync(await dl.path())
+      if (head) assert.equal(body.subarray(0, head.length).toString('latin1'), head, `${fmt} starts with ${head}`)
+      else assert.match(body.toString(), /42/, 'the CSV holds the result')
+    }
+    await page.click('[data-test=editor] .view-lines')
+    await page.keyboard.press('ControlOrMeta+A')
+    await page.keyboard.press('Delete')
+    await page.keyboard.insertText('DROP TABLE ods.ods_courses')
+    await page.click('[data-test=q-dl-csv]')
+    await page.locator('[data-test=q-error]').waitFor()
+    assert.match(await page.textContent('[data-test=q-error]'), /only a query/)
+  })
+
   await t.test('quality: a table\'s rules and their result history as a chart', async () => {
     const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
     const call = async (method, path, body) => {
@@ -314,12 +275,12 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await shot('09c-alerts')
     await row.locator('[data-test=al-unsilence]').click()
     await row.waitFor({ state: 'detached' })
-    // A bad duration is refused with the server's message.
+    // A bad duration is refused with the server's message, in the dialog.
     await page.click('[data-test=al-silence-open]')
     await page.fill('[data-test=si-for]', 'soon')
     await page.click('[data-test=si-submit]')
-    await page.locator('[data-test=al-err]').waitFor()
-    assert.match(await page.textContent('[data-test=al-err]'), /duration/)
+    await page.locator('[data-test=si-err]').waitFor()
+    assert.match(await page.textContent('[data-test=si-err]'), /duration/)
   })
 
   await t.test('console: members and roles, data sources, tokens shown once and revoked', async () => {
@@ -360,6 +321,23 @@ test('the web UI end to end', { timeout: 15 * T }, async (t) => {
     await page.locator('tr[data-token=e2e-token] [data-test=tk-revoke]').click()
     await page.locator('tr[data-token=e2e-token]').waitFor({ state: 'detached' })
     assert.equal((await fetch(base + '/api/v1/me', { headers: { Authorization: 'Bearer ' + value } })).status, 401, 'a revoked token is refused')
+  })
+
+  await t.test('the project switcher shows another project\'s tasks and instances', async () => {
+    const token = await page.evaluate(() => localStorage.getItem('kiln.token'))
+    const r = await fetch(base + '/api/v1/projects/tiny/apply', { method: 'POST', headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ files: { 'kiln.yaml': 'name: tiny\n', 'tasks/hello_tiny.sh': '# kiln:\n#   schedule: "0 3 * * *"\necho hello\n' } }) })
+    assert.ok(r.ok, 'apply tiny: ' + r.status + ' ' + (await r.text()))
+    await page.goto(base + '/studio') // the header reads the user's projects when the app starts
+    await page.locator('[data-test=project] option[value=tiny]').waitFor({ state: 'attached' })
+    await page.selectOption('[data-test=project]', 'tiny')
+    await page.locator('[data-test=task-tree] [data-task=hello_tiny]').waitFor()
+    assert.equal(await page.locator('[data-test=task-tree] [data-task=ods_courses]').count(), 0, 'edu\'s tasks are gone')
+    await page.click('[data-nav=ops]')
+    await page.locator('table[data-test=instances]').waitFor()
+    assert.equal(await page.locator('tr[data-task=ods_courses]').count(), 0, 'edu\'s instances are gone')
+    await page.selectOption('[data-test=project]', 'edu')
+    await page.locator('tr[data-task=ods_courses]').first().waitFor()
   })
 
   await t.test('first load with a cold cache (figure, not an assertion)', async (t) => {

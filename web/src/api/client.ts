@@ -68,6 +68,9 @@ export const api = {
   async put<T>(path: string, body: unknown): Promise<T> {
     return (await request('PUT', path, body)).json()
   },
+  async patch<T>(path: string, body: unknown): Promise<T> {
+    return (await request('PATCH', path, body)).json()
+  },
   async del(path: string): Promise<void> {
     await request('DELETE', path)
   },

@@ -208,6 +208,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ops/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ops summary over every project the caller is a member of (administrators: all), by default grouped by project */
+        get: operations["get_ops_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects": {
         parameters: {
             query?: never;
@@ -252,6 +269,58 @@ export interface paths {
         };
         /** Alerts, newest first */
         get: operations["get_projects_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/alerts/channels/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test message through one channel now (owners) */
+        post: operations["post_projects_alerts_channels_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/alerts/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert settings: channels (secrets are names of server environment variables, with whether each is set), policies, rota, quiet hours, windows */
+        get: operations["get_projects_alerts_config"];
+        /** Replace the alert settings (owners); checked like kiln.yaml's alerts: section. With the server's project folder, also written into its kiln.yaml; otherwise a later kiln apply with an alerts: section replaces them */
+        put: operations["put_projects_alerts_config"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/alerts/oncall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who is on call now by the rota, and the next hand-overs */
+        get: operations["get_projects_alerts_oncall"];
         put?: never;
         post?: never;
         delete?: never;
@@ -459,6 +528,23 @@ export interface paths {
         put?: never;
         /** Stop a CDC job; it stays stopped across server restarts */
         post: operations["post_projects_cdc_stop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the SQL editor completes: catalog tables with their columns, and the built-in and project parameters */
+        get: operations["get_projects_completions"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -704,6 +790,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/datasources/{name}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test a data source: open it with its stored secret and run SELECT version() (5 s timeout) */
+        post: operations["post_projects_datasources_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project}/download": {
         parameters: {
             query?: never;
@@ -764,6 +867,23 @@ export interface paths {
         };
         /** Instances, newest first */
         get: operations["get_projects_instances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/instances/count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How many instances the list's filter matches */
+        get: operations["get_projects_instances_count"];
         put?: never;
         post?: never;
         delete?: never;
@@ -865,11 +985,46 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Per bizdate: instance counts by state, success and on-time rates, total and p95 duration, CPU-seconds */
+        /** Per bizdate (and group): instance counts by state, success and on-time rates, total and p95 duration, CPU-seconds and CPU-hours */
         get: operations["get_projects_ops_summary"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Pools with their slots and running and queued instances now */
+        get: operations["get_projects_pools"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/pools/{pool}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a pool's slots (owners); the scheduler uses them at once */
+        put: operations["put_projects_pools"];
+        post?: never;
+        /** Remove a pool's slots (owners): unlimited again (duckdb: back to its default) */
+        delete: operations["delete_projects_pools"];
         options?: never;
         head?: never;
         patch?: never;
@@ -918,7 +1073,8 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
+        /** Change a rule added through the API (same ID; results follow the rule's name) */
+        put: operations["put_projects_quality_rules"];
         post?: never;
         /** Delete a rule added through the API */
         delete: operations["delete_projects_quality_rules"];
@@ -1026,6 +1182,23 @@ export interface paths {
         post?: never;
         /** Delete one of your saved queries */
         delete: operations["delete_projects_saved-queries"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/schedule/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The next fires of a cron in a time zone and their business dates, computed by the scheduler; a bad cron comes back in error */
+        get: operations["get_projects_schedule_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1146,7 +1319,8 @@ export interface paths {
         get: operations["get_projects_tasks"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a task as if its file left the folder (versions and instances kept, no more planning) and remove its file from the project folder; 409 listing the dependants while current tasks depend on it unless force, which drops it from their upstreams */
+        delete: operations["delete_projects_tasks"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1272,6 +1446,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project}/tasks/{task}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change settings in the task's file header and save it as a new version (checked as PUT …/file; 422 with the problems) */
+        patch: operations["patch_projects_tasks_settings"];
+        trace?: never;
+    };
     "/api/v1/projects/{project}/tasks/{task}/upstream": {
         parameters: {
             query?: never;
@@ -1281,6 +1472,23 @@ export interface paths {
         };
         /** The task's upstream tasks, in any project */
         get: operations["get_projects_tasks_upstream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project}/tasks/{task}/upstream-advice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Upstreams the task's SQL lineage implies that it does not declare, and declared SQL upstreams it reads nothing from */
+        get: operations["get_projects_tasks_upstream-advice"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1455,6 +1663,12 @@ export interface components {
             tasks?: string[];
             tiers?: string[];
         };
+        AlertSettings: {
+            config?: components["schemas"]["AlertConfig"];
+            env?: {
+                [key: string]: boolean;
+            };
+        };
         AppGrantRequest: {
             api?: string;
         };
@@ -1586,6 +1800,12 @@ export interface components {
         CatalogTables: {
             tables?: components["schemas"]["CatalogTable"][];
         };
+        ChannelTestResult: {
+            channel?: string;
+            error?: string;
+            ms?: number;
+            ok?: boolean;
+        };
         Column: {
             comment?: string;
             name?: string;
@@ -1595,6 +1815,34 @@ export interface components {
         ColumnLineage: {
             column?: string;
             sources?: string[];
+        };
+        CompletionColumn: {
+            comment?: string;
+            name?: string;
+            type?: string;
+        };
+        CompletionParam: {
+            example?: string;
+            kind?: string;
+            name?: string;
+            value?: string;
+        };
+        CompletionTable: {
+            columns?: components["schemas"]["CompletionColumn"][];
+            comment?: string;
+            engine?: string;
+            kind?: string;
+            name?: string;
+            schema?: string;
+        };
+        Completions: {
+            bizdate?: string;
+            default_engine?: string;
+            engines?: {
+                [key: string]: string;
+            };
+            params?: components["schemas"]["CompletionParam"][];
+            tables?: components["schemas"]["CompletionTable"][];
         };
         Config: {
             alerts?: components["schemas"]["AlertConfig"];
@@ -1694,6 +1942,12 @@ export interface components {
             /** Format: date-time */
             updated_at?: string;
         };
+        DataSourceTest: {
+            error?: string;
+            latency_ms?: number;
+            ok?: boolean;
+            version?: string;
+        };
         DayEdge: {
             source?: number;
             target?: number;
@@ -1717,6 +1971,12 @@ export interface components {
             state?: string;
             task?: string;
             trigger?: string;
+        };
+        DeleteTaskResult: {
+            elsewhere?: string[];
+            file?: string;
+            task?: string;
+            updated?: string[];
         };
         DiffResponse: {
             diff?: string;
@@ -1764,6 +2024,10 @@ export interface components {
             table?: string;
             text?: string;
         };
+        ImpliedUpstream: {
+            tables?: string[];
+            task?: string;
+        };
         Instance: {
             attempt?: number;
             backfill_id?: number;
@@ -1808,6 +2072,9 @@ export interface components {
             version?: number;
             version_id?: number;
             worker?: string;
+        };
+        InstanceCount: {
+            total?: number;
         };
         InstanceDetail: {
             attempts?: components["schemas"]["Attempt"][];
@@ -1858,6 +2125,11 @@ export interface components {
         OfflineRequest: {
             force?: boolean;
         };
+        OnCallNow: {
+            person?: string;
+            shifts?: components["schemas"]["Shift"][];
+            timezone?: string;
+        };
         Page: {
             columns?: components["schemas"]["Column"][];
             page?: number;
@@ -1901,6 +2173,13 @@ export interface components {
             task_name?: string;
             trigger?: string;
             unmet?: number;
+        };
+        PoolInfo: {
+            configured?: boolean;
+            name?: string;
+            queued?: number;
+            running?: number;
+            slots?: number;
         };
         Problem: {
             Col?: number;
@@ -2083,6 +2362,24 @@ export interface components {
             cron?: string;
             timezone?: string;
         };
+        ScheduleFire: {
+            /** Format: date-time */
+            at?: string;
+            bizdate?: string;
+            hour?: number;
+            local?: string;
+        };
+        SchedulePreview: {
+            cron?: string;
+            cycle?: string;
+            error?: string;
+            next?: components["schemas"]["ScheduleFire"][];
+            timezone?: string;
+        };
+        ScheduleSetting: {
+            cron?: string;
+            timezone?: string;
+        };
         SearchResult: {
             hits?: components["schemas"]["Hit"][];
         };
@@ -2100,6 +2397,16 @@ export interface components {
         };
         SetMemberRequest: {
             role?: string;
+        };
+        SetPoolRequest: {
+            slots?: number;
+        };
+        Shift: {
+            /** Format: date-time */
+            from?: string;
+            person?: string;
+            /** Format: date-time */
+            to?: string;
         };
         Silence: {
             /** Format: date-time */
@@ -2150,8 +2457,11 @@ export interface components {
         };
         Summary: {
             bizdate?: string;
+            cpu_hours?: number;
             cpu_seconds?: number;
+            group?: string;
             on_time_rate?: number;
+            others?: boolean;
             p95_duration_ms?: number;
             project?: string;
             states?: {
@@ -2249,8 +2559,10 @@ export interface components {
             upstream?: components["schemas"]["Subgraph"];
         };
         TableProducer: {
+            owner?: string;
             schedule?: components["schemas"]["Schedule"];
             sql?: string;
+            tags?: string[];
             task?: string;
             version?: number;
         };
@@ -2316,6 +2628,28 @@ export interface components {
             status?: string;
             task?: string;
         };
+        TaskSettings: {
+            auto_upstreams?: boolean;
+            deadline?: string;
+            depends_on_past?: boolean;
+            description?: string;
+            max_concurrent?: number;
+            memory_limit_mb?: number;
+            message?: string;
+            owner?: string;
+            params?: {
+                [key: string]: string;
+            };
+            pool?: string;
+            priority?: number;
+            retries?: number;
+            retry_delay?: string;
+            schedule?: components["schemas"]["ScheduleSetting"];
+            tags?: string[];
+            tier?: string;
+            timeout?: string;
+            upstreams?: string[];
+        };
         TaskSpec: {
             auto_upstreams?: boolean;
             /** @description a duration such as 90s or 1h30m */
@@ -2371,6 +2705,13 @@ export interface components {
             info?: components["schemas"]["Token"];
             token?: string;
             user?: components["schemas"]["User"];
+        };
+        UpstreamAdvice: {
+            added?: string[];
+            missing?: components["schemas"]["ImpliedUpstream"][];
+            path?: string;
+            task?: string;
+            unneeded?: string[];
         };
         Use: {
             action?: string;
@@ -2822,6 +3163,48 @@ export interface operations {
             };
         };
     };
+    get_ops_summary: {
+        parameters: {
+            query?: {
+                /** @description bizdate from, YYYY-MM-DD (default 7 days before to) */
+                from?: string;
+                /** @description bizdate to, YYYY-MM-DD (default today); at most 366 days after from */
+                to?: string;
+                /** @description owner, tier or project (one series per group per bizdate); empty: no grouping */
+                group_by?: string;
+                /** @description only tasks with this owner */
+                owner?: string;
+                /** @description only tasks of this tier */
+                tier?: string;
+                /** @description keep the top N groups by instance count and merge the rest into one others row (0: all; at most 100) */
+                top?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Summary"][];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_projects: {
         parameters: {
             query?: never;
@@ -2936,6 +3319,138 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Alert"][];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_projects_alerts_channels_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelTestResult"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_projects_alerts_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_projects_alerts_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertConfig"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertSettings"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_projects_alerts_oncall: {
+        parameters: {
+            query?: {
+                /** @description hand-overs after the current shift (default 5, at most 50) */
+                next?: number;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnCallNow"];
                 };
             };
             /** @description Error */
@@ -3371,6 +3886,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CDCStatus"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_projects_completions: {
+        parameters: {
+            query?: {
+                /** @description only this data source's tables (default: all) */
+                engine?: string;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Completions"];
                 };
             };
             /** @description Error */
@@ -3896,6 +4445,38 @@ export interface operations {
             };
         };
     };
+    post_projects_datasources_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataSourceTest"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     post_projects_download: {
         parameters: {
             query?: never;
@@ -4010,6 +4591,10 @@ export interface operations {
                 from?: string;
                 /** @description bizdate to (YYYY-MM-DD) */
                 to?: string;
+                /** @description owner of the task */
+                owner?: string;
+                /** @description tier of the task's current version (core or normal) */
+                tier?: string;
                 /** @description page size (default 100, at most 1000) */
                 limit?: number;
                 /** @description rows to skip */
@@ -4043,6 +4628,50 @@ export interface operations {
             };
         };
     };
+    get_projects_instances_count: {
+        parameters: {
+            query?: {
+                /** @description task name */
+                task?: string;
+                /** @description comma-separated states */
+                state?: string;
+                /** @description bizdate from (YYYY-MM-DD) */
+                from?: string;
+                /** @description bizdate to (YYYY-MM-DD) */
+                to?: string;
+                /** @description owner of the task */
+                owner?: string;
+                /** @description tier of the task's current version (core or normal) */
+                tier?: string;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceCount"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_projects_lineage_graph: {
         parameters: {
             query?: {
@@ -4052,6 +4681,8 @@ export interface operations {
                 direction?: string;
                 /** @description edges away; default 3, 0 for no limit */
                 depth?: number;
+                /** @description table (default) or column: a table's column-level lineage, from each of its columns */
+                level?: string;
             };
             header?: never;
             path: {
@@ -4249,10 +4880,18 @@ export interface operations {
     get_projects_ops_summary: {
         parameters: {
             query?: {
-                /** @description bizdate from (default 7 days ago) */
+                /** @description bizdate from, YYYY-MM-DD (default 7 days before to) */
                 from?: string;
-                /** @description bizdate to (default today) */
+                /** @description bizdate to, YYYY-MM-DD (default today); at most 366 days after from */
                 to?: string;
+                /** @description owner, tier or project (one series per group per bizdate); empty: no grouping */
+                group_by?: string;
+                /** @description only tasks with this owner */
+                owner?: string;
+                /** @description only tasks of this tier */
+                tier?: string;
+                /** @description keep the top N groups by instance count and merge the rest into one others row (0: all; at most 100) */
+                top?: number;
             };
             header?: never;
             path: {
@@ -4270,6 +4909,103 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Summary"][];
                 };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_projects_pools: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolInfo"][];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_projects_pools: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                pool: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetPoolRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PoolInfo"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_projects_pools: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                pool: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Error */
             default: {
@@ -4364,6 +5100,42 @@ export interface operations {
             header?: never;
             path: {
                 project: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["QualityRule"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredQualityRule"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_projects_quality_rules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                id: number;
             };
             cookie?: never;
         };
@@ -4689,6 +5461,46 @@ export interface operations {
             };
         };
     };
+    get_projects_schedule_preview: {
+        parameters: {
+            query?: {
+                /** @description 5-field cron or @daily… */
+                cron?: string;
+                /** @description IANA zone; default: the project's */
+                timezone?: string;
+                /** @description how many fires, 1-50; default 5 */
+                n?: number;
+                /** @description RFC 3339 time to count from; default now */
+                from?: string;
+            };
+            header?: never;
+            path: {
+                project: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulePreview"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_projects_silences: {
         parameters: {
             query?: never;
@@ -4983,6 +5795,41 @@ export interface operations {
             };
         };
     };
+    delete_projects_tasks: {
+        parameters: {
+            query?: {
+                /** @description delete even when current tasks depend on it; those of this project are saved without it as an upstream */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                project: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeleteTaskResult"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_projects_tasks_diff: {
         parameters: {
             query?: {
@@ -5259,6 +6106,42 @@ export interface operations {
             };
         };
     };
+    patch_projects_tasks_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskSettings"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SaveTaskResult"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_projects_tasks_upstream: {
         parameters: {
             query?: {
@@ -5281,6 +6164,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskDeps"];
+                };
+            };
+            /** @description Error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    "get_projects_tasks_upstream-advice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project: string;
+                task: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UpstreamAdvice"];
                 };
             };
             /** @description Error */

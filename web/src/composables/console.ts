@@ -36,8 +36,18 @@ export function useMembers(project: () => string) {
 export function useDataSources(project: () => string) {
   const sources = ref<S['DataSource'][]>([])
   const err = ref('')
+  // tests: each data source's last connection test; busy while it runs.
+  const tests = ref<Record<string, { busy: boolean; res?: S['DataSourceTest'] }>>({})
   const load = () => guarded(err)(async () => { sources.value = (await api.get<S['DataSource'][]>(`/projects/${enc(project())}/datasources`)) ?? [] })
-  return { sources, err, load }
+  const test = (name: string) => guarded(err)(async () => {
+    tests.value[name] = { busy: true }
+    try {
+      tests.value[name] = { busy: false, res: await api.post<S['DataSourceTest']>(`/projects/${enc(project())}/datasources/${enc(name)}/test`) }
+    } finally {
+      tests.value[name].busy = false
+    }
+  })
+  return { sources, err, tests, load, test }
 }
 
 export function useTokens() {

@@ -18,13 +18,24 @@ export function useQuality() {
       err.value = (e as Error).message
     }
   }
+  // seq numbers the result loads: only the newest one's reply is kept, so a
+  // late answer for a table picked before never replaces the current one.
+  let seq = 0
   async function loadResults(project: string, table: string) {
+    const my = ++seq
     err.value = ''
     try {
-      results.value = (await api.get<Result[]>(`/projects/${enc(project)}/quality/results`, { table, limit: 1000 })) ?? []
+      const rs = (await api.get<Result[]>(`/projects/${enc(project)}/quality/results`, { table, limit: 1000 })) ?? []
+      if (my === seq) results.value = rs
     } catch (e) {
-      err.value = (e as Error).message
+      if (my === seq) err.value = (e as Error).message
     }
+  }
+  // clearResults drops the charts (no table picked) and any load under way.
+  function clearResults() {
+    seq++
+    results.value = []
+    err.value = ''
   }
   // byRule: each rule's results oldest first (the API lists newest first).
   const byRule = computed(() => {
@@ -37,5 +48,5 @@ export function useQuality() {
     for (const v of m.values()) v.reverse()
     return m
   })
-  return { rules, results, tables, byRule, err, loadRules, loadResults }
+  return { rules, results, tables, byRule, err, loadRules, loadResults, clearResults }
 }

@@ -1,7 +1,7 @@
 // English texts. Every user-facing string of the UI lives here and in zh.ts
 // (the two must have the same keys; e2e checks that switching changes them).
 export default {
-  app: { name: 'Kiln', signOut: 'Sign out', project: 'Project', language: 'Language', role: 'Role: {role}', noProject: 'You are not a member of any project yet.' },
+  app: { name: 'Kiln', menu: 'Menu', signOut: 'Sign out', project: 'Project', language: 'Language', role: 'Role: {role}', noProject: 'You are not a member of any project yet.' },
   nav: { ops: 'Ops center', studio: 'Development studio', datamap: 'Data map', query: 'Query', dashboard: 'Dashboard', day: 'Day view', quality: 'Quality', alerts: 'Alerts', console: 'Console' },
   roles: { owner: 'owner', developer: 'developer', operator: 'operator', viewer: 'viewer' },
   login: { title: 'Sign in to Kiln', user: 'User', password: 'Password', submit: 'Sign in', failed: 'Sign-in failed: {msg}', busy: 'Signing in…' },
@@ -77,6 +77,6 @@ export default {
   },
   query: {
     title: 'Query', engine: 'Engine', run: 'Run', cancel: 'Cancel', save: 'Save', saved: 'Saved as "{name}"', savedList: 'Saved queries', history: 'History',
-    csv: 'Download CSV', ndjson: 'Download NDJSON', hint: 'Ctrl+Enter runs, Ctrl+S saves', elapsed: '{n} row(s) in {ms} ms', namePrompt: 'Name of the saved query',
+    csv: 'Download CSV', xlsx: 'Download Excel', parquet: 'Download Parquet', hint: 'Ctrl+Enter runs, Ctrl+S saves', elapsed: '{n} row(s) in {ms} ms', namePrompt: 'Name of the saved query',
   },
 }

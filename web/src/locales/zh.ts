@@ -1,6 +1,6 @@
 // 中文文本。与 en.ts 的键一一对应。
 export default {
-  app: { name: 'Kiln', signOut: '退出登录', project: '项目', language: '语言', role: '角色：{role}', noProject: '你还不是任何项目的成员。' },
+  app: { name: 'Kiln', menu: '菜单', signOut: '退出登录', project: '项目', language: '语言', role: '角色：{role}', noProject: '你还不是任何项目的成员。' },
   nav: { ops: '运维中心', studio: '开发工作台', datamap: '数据地图', query: '自助查询', dashboard: '运维大盘', day: '日视图', quality: '数据质量', alerts: '告警', console: '控制台' },
   roles: { owner: '所有者', developer: '开发者', operator: '运维', viewer: '访客' },
   login: { title: '登录 Kiln', user: '用户名', password: '密码', submit: '登录', failed: '登录失败：{msg}', busy: '正在登录…' },
@@ -76,6 +76,6 @@ export default {
   },
   query: {
     title: '自助查询', engine: '引擎', run: '运行', cancel: '取消', save: '保存', saved: '已保存为“{name}”', savedList: '已保存的查询', history: '历史',
-    csv: '下载 CSV', ndjson: '下载 NDJSON', hint: 'Ctrl+Enter 运行，Ctrl+S 保存', elapsed: '{n} 行，用时 {ms} 毫秒', namePrompt: '保存的查询名称',
+    csv: '下载 CSV', xlsx: '下载 Excel', parquet: '下载 Parquet', hint: 'Ctrl+Enter 运行，Ctrl+S 保存', elapsed: '{n} 行，用时 {ms} 毫秒', namePrompt: '保存的查询名称',
   },
 }
