@@ -30,6 +30,11 @@ var metaDDL = []string{
 type warehouse struct {
 	db   *sql.DB
 	conn *sql.Conn
+	// broken says a transaction on conn failed. DuckDB can finish a BEGIN
+	// or COMMIT whose context was cancelled and still report the error, so
+	// the connection may be inside a transaction; Close then discards it
+	// instead of handing it to the pool's next user.
+	broken bool
 }
 
 func openWarehouse(ctx context.Context, db *sql.DB) (*warehouse, error) {
@@ -47,7 +52,15 @@ func openWarehouse(ctx context.Context, db *sql.DB) (*warehouse, error) {
 	return w, nil
 }
 
-func (w *warehouse) Close() error { return w.conn.Close() }
+// Close gives the pinned connection back to the pool, or closes it when a
+// failed transaction may have left it inside one.
+func (w *warehouse) Close() error {
+	if w.broken {
+		_ = w.conn.Raw(func(any) error { return driver.ErrBadConn })
+		return nil
+	}
+	return w.conn.Close()
+}
 
 func qi(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 
@@ -159,17 +172,21 @@ func (w *warehouse) saveState(ctx context.Context, key string, st *syncState) er
 // tx runs f between BEGIN and COMMIT on the pinned connection, rolling
 // back when f fails, so the appender's rows join the transaction.
 func (w *warehouse) tx(ctx context.Context, f func() error) error {
-	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+	// The rollback must run even when ctx was cancelled, and after a
+	// failed BEGIN too: a cancelled BEGIN may have begun.
+	rollback := func(err error) error {
+		w.broken = true
+		_, _ = w.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return err
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return rollback(err)
 	}
 	if err := f(); err != nil {
-		// The rollback must run even when ctx was cancelled.
-		_, _ = w.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
+		return rollback(err)
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		_, _ = w.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
+		return rollback(err)
 	}
 	return nil
 }
