@@ -115,7 +115,13 @@ test('dashboard groups and query charts', { timeout: 10 * 60_000 }, async (t) =>
     await page.selectOption('header [data-test=lang]', 'zh')
     assert.match(await page.textContent('[data-test=q-tab-chart]'), /图表/)
     assert.match(await page.textContent('[data-test=q-chart]'), /图表类型/)
+    // The chart on screen is drawn again in ECharts' Chinese locale.
+    await page.waitForSelector('[data-test=q-chart] [data-test=chart][data-locale=ZH] canvas')
     await openDashboard('owner')
+    await page.waitForFunction(() => {
+      const charts = [...document.querySelectorAll('[data-test=chart]')]
+      return charts.length >= 6 && charts.every((e) => e.dataset.locale === 'ZH')
+    })
     const body = await page.textContent('body')
     assert.match(body, /分组/)
     assert.match(body, /CPU 小时/)
@@ -123,5 +129,6 @@ test('dashboard groups and query charts', { timeout: 10 * 60_000 }, async (t) =>
     await settle(page)
     await shot('dash-05-zh')
     await page.selectOption('header [data-test=lang]', 'en')
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-test=chart]')].every((e) => e.dataset.locale === 'EN'))
   })
 })
