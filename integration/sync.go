@@ -249,7 +249,7 @@ func (r *run) chunkTx(ctx context.Context, app *appender, b *batch, st *syncStat
 	p := r.p
 	defer r.targetCPU()()
 	if !r.inTx {
-		if err := p.tgt.exec(ctx, "BEGIN TRANSACTION"); err != nil {
+		if err := p.tgt.begin(ctx); err != nil {
 			return err
 		}
 		r.inTx = true
@@ -299,8 +299,7 @@ func (r *run) chunkTx(ctx context.Context, app *appender, b *batch, st *syncStat
 // rollback ends a chunk transaction left open by a failure.
 func (r *run) rollback(ctx context.Context) {
 	if r.inTx {
-		// The rollback must run even when ctx was cancelled.
-		_, _ = r.p.tgt.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		r.p.tgt.abort(ctx)
 		r.inTx, r.chunkRows = false, 0
 	}
 }

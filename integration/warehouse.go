@@ -172,23 +172,35 @@ func (w *warehouse) saveState(ctx context.Context, key string, st *syncState) er
 // tx runs f between BEGIN and COMMIT on the pinned connection, rolling
 // back when f fails, so the appender's rows join the transaction.
 func (w *warehouse) tx(ctx context.Context, f func() error) error {
-	// The rollback must run even when ctx was cancelled, and after a
-	// failed BEGIN too: a cancelled BEGIN may have begun.
-	rollback := func(err error) error {
-		w.broken = true
-		_, _ = w.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	if err := w.begin(ctx); err != nil {
 		return err
 	}
-	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return rollback(err)
-	}
 	if err := f(); err != nil {
-		return rollback(err)
+		w.abort(ctx)
+		return err
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
-		return rollback(err)
+		w.abort(ctx)
+		return err
 	}
 	return nil
+}
+
+// begin starts a transaction on the pinned connection; one that spans
+// several calls ends with COMMIT, or abort when anything fails.
+func (w *warehouse) begin(ctx context.Context) error {
+	if _, err := w.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		w.abort(ctx) // a cancelled BEGIN may have begun
+		return err
+	}
+	return nil
+}
+
+// abort rolls the transaction back, even when ctx was cancelled, and
+// marks the connection broken: the rollback itself may be interrupted.
+func (w *warehouse) abort(ctx context.Context) {
+	w.broken = true
+	_, _ = w.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 }
 
 // exec runs statements in order.
