@@ -61,7 +61,7 @@ func (r *Registry) embeddedLocked() (engine.Engine, error) {
 	if r.embedded != nil {
 		return r.embedded, nil
 	}
-	e, err := duckdb.Open("warehouse", filepath.Join(r.dataDir, WarehouseFile))
+	e, err := duckdb.OpenShared("warehouse", filepath.Join(r.dataDir, WarehouseFile))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded warehouse: %w", err)
 	}
@@ -114,7 +114,7 @@ func (r *Registry) openLocked(ds *meta.DataSource) (engine.Engine, error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(r.dataDir, path)
 		}
-		eng, err = duckdb.Open(ds.Name, path)
+		eng, err = duckdb.OpenShared(ds.Name, path)
 	case "postgres":
 		eng, err = postgres.Open(ds.Name, ds.DSN, password)
 	case "mysql":

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,9 @@ func (k *kiln) stop() {
 			k.t.Errorf("server stopped with %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		k.t.Errorf("server did not stop")
+		var stacks bytes.Buffer
+		_ = pprof.Lookup("goroutine").WriteTo(&stacks, 2)
+		k.t.Errorf("server did not stop; its log:\n%s\ngoroutines:\n%s", k.stderr.String(), stacks.String())
 	}
 }
 

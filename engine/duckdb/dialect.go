@@ -12,6 +12,7 @@ import (
 // Engine is a DuckDB database.
 type Engine struct {
 	*engine.SQLEngine
+	kept bool // opened by OpenShared: Close keeps the file open
 }
 
 var _ engine.Engine = (*Engine)(nil)

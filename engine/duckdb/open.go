@@ -23,7 +23,7 @@ func Open(name, path string) (*Engine, error) {
 		return nil, fmt.Errorf("open duckdb %s: %w", describePath(path), err)
 	}
 	db := sql.OpenDB(connector)
-	return &Engine{engine.NewSQLEngine(name, db, dialect{})}, nil
+	return &Engine{SQLEngine: engine.NewSQLEngine(name, db, dialect{})}, nil
 }
 
 func describePath(path string) string {
