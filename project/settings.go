@@ -167,8 +167,16 @@ func editYAML(lines []yamlLine, prefix string, set []Setting) (string, error) {
 		}
 		from, to, ok := findKey(lines, indent, s.Key)
 		if !ok {
-			// Added at the end, before trailing blank lines.
+			// Added at the end of the mapping: before trailing blank
+			// lines, and before a document end marker ("...") and what
+			// follows it.
 			at := len(lines)
+			for i, l := range lines {
+				if t := strings.TrimSpace(l.text); t == "..." || strings.HasPrefix(t, "... ") || strings.HasPrefix(t, "...\t") {
+					at = i
+					break
+				}
+			}
 			for at > 0 && strings.TrimSpace(lines[at-1].text) == "" {
 				at--
 			}

@@ -48,6 +48,8 @@ func TestSetTaskSettings(t *testing.T) {
 		{"windows line endings", "tasks/x.sql", "/* kiln\r\ntarget: dwd.x\r\nretries: 1\r\n*/\r\nSELECT 1\r\n",
 			[]string{"/* kiln\r\ntarget: dwd.x\r\nretries: 3\r\n", "upstreams: [a, b]\r\n", "*/\r\nSELECT 1\r\n"}},
 		{"yaml task", "tasks/x.yaml", "type: shell\nretries: 1\nscript: |\n  echo ${bizdate}\n", []string{"script: |\n  echo ${bizdate}\n"}},
+		{"yaml document markers", "tasks/x.yaml", "---\ntype: shell\nscript: echo hi\n...\n# after the end\n\n",
+			[]string{"---\ntype: shell\nscript: echo hi\n", "...\n# after the end\n"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
