@@ -3,11 +3,15 @@ package api
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kilnhq/kiln/alert"
@@ -21,6 +25,11 @@ import (
 type AlertSettings struct {
 	Config meta.AlertConfig `json:"config"`
 	Env    map[string]bool  `json:"env"`
+	// Version identifies the stored settings (also the response's ETag).
+	// A PUT with If-Match: "<version>" is refused with 412 when the
+	// settings changed since, so two people editing at once do not
+	// overwrite each other's change unseen.
+	Version string `json:"version"`
 }
 
 // OnCallNow is who is on call now and the next hand-overs of the rota.
@@ -63,7 +72,7 @@ func (s *Server) registerProjectConfigRoutes() {
 		summary: "Alert settings: channels (secrets are names of server environment variables, with whether each is set), policies, rota, quiet hours, windows",
 		scope:   scopeProject, act: meta.ActRead, out: AlertSettings{}, h: s.getAlertConfig})
 	s.add(&route{method: "PUT", path: base + "/alerts/config", tag: "alerts",
-		summary: "Replace the alert settings (owners); checked like kiln.yaml's alerts: section. With the server's project folder, also written into its kiln.yaml; otherwise a later kiln apply with an alerts: section replaces them",
+		summary: "Replace the alert settings (owners); checked like kiln.yaml's alerts: section. With the server's project folder, also written into its kiln.yaml; otherwise a later kiln apply with an alerts: section replaces them. With If-Match: \"<version>\" (the version or ETag of a GET), a change saved since is refused with 412 alert_settings_changed",
 		scope:   scopeProject, act: meta.ActManageMembers, in: meta.AlertConfig{}, out: AlertSettings{}, h: s.putAlertConfig})
 	s.add(&route{method: "GET", path: base + "/alerts/oncall", tag: "alerts", summary: "Who is on call now by the rota, and the next hand-overs",
 		scope: scopeProject, act: meta.ActRead, query: []param{{"next", "integer", "hand-overs after the current shift (default 5, at most 50)"}}, out: OnCallNow{}, h: s.getOnCall})
@@ -77,8 +86,22 @@ func (s *Server) registerProjectConfigRoutes() {
 		scope: scopeProject, act: meta.ActManageMembers, h: s.deletePool})
 }
 
+// alertVersion is a digest of the stored settings.
+func alertVersion(cfg *meta.AlertConfig) string {
+	b, _ := json.Marshal(cfg) // plain data: it marshals
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// ifMatch is the version an If-Match header names ("" when there is none).
+func ifMatch(r *http.Request) string {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	v = strings.TrimPrefix(v, "W/")
+	return strings.Trim(v, `"`)
+}
+
 func alertSettings(cfg *meta.AlertConfig) AlertSettings {
-	out := AlertSettings{Env: map[string]bool{}}
+	out := AlertSettings{Env: map[string]bool{}, Version: alertVersion(cfg)}
 	if cfg != nil {
 		out.Config = *cfg
 	}
@@ -106,6 +129,7 @@ func (s *Server) getAlertConfig(w http.ResponseWriter, r *http.Request, c *call)
 		}
 		out.Config.Channels = chs
 	}
+	w.Header().Set("ETag", `"`+out.Version+`"`)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -154,8 +178,13 @@ func (s *Server) putAlertConfig(w http.ResponseWriter, r *http.Request, c *call)
 		req.DedupWindow != 0 || req.GroupWindow != 0 || req.EscalateAfter != 0 || len(req.Escalate) > 0 || len(req.Default) > 0 {
 		cfg = &req
 	}
+	want := ifMatch(r)
 	var write func() error
 	p, err := s.updateConfig(r.Context(), c.project.ID, func(pc *meta.Config) (err error) {
+		if want != "" && want != "*" && want != alertVersion(pc.Alerts) {
+			return &Error{Status: http.StatusPreconditionFailed, Code: "alert_settings_changed",
+				Message: "the alert settings were changed since you loaded them (someone else saved); nothing was saved: load them again and redo your change"}
+		}
 		pc.Alerts = cfg
 		write, err = s.alertsBack(c.project.Name, cfg)
 		return err
@@ -172,7 +201,9 @@ func (s *Server) putAlertConfig(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	s.audit(r.Context(), c.user, c.project.ID, "alert.config", c.project.Name,
 		fmt.Sprintf("%d channels, %d policies, %s", len(req.Channels), len(req.Policies), rota))
-	writeJSON(w, http.StatusOK, alertSettings(p.Config.Alerts))
+	out := alertSettings(p.Config.Alerts)
+	w.Header().Set("ETag", `"`+out.Version+`"`)
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -312,3 +312,69 @@ func TestAPI_Pools(t *testing.T) {
 		t.Fatalf("apply with pools etl: 0: %+v", r)
 	}
 }
+
+// Two owners editing the alert settings at once: a PUT with If-Match of the
+// version it loaded is refused with 412 when the other saved first, and
+// nothing is stored; the version is in the body and the ETag of GET and PUT.
+// A PUT without If-Match still replaces the settings.
+func TestAPI_AlertSettingsIfMatch(t *testing.T) {
+	k := startKiln(t, cli.ServerOptions{})
+	k.mustCLI("apply", salesProject(t))
+	c, ctx := k.client(), context.Background()
+	path := "/api/v1/projects/shop/alerts/config"
+	put := func(cfg meta.AlertConfig, match string) (int, string, api.AlertSettings) {
+		t.Helper()
+		b, _ := json.Marshal(cfg)
+		req, _ := http.NewRequest("PUT", "http://"+k.addr+path, strings.NewReader(string(b)))
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		req.Header.Set("Content-Type", "application/json")
+		if match != "" {
+			req.Header.Set("If-Match", match)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		var st api.AlertSettings
+		if resp.StatusCode == http.StatusOK {
+			if err := json.Unmarshal(body, &st); err != nil {
+				t.Fatal(err)
+			}
+			if resp.Header.Get("ETag") != `"`+st.Version+`"` {
+				t.Errorf("PUT ETag %q, version %q", resp.Header.Get("ETag"), st.Version)
+			}
+		}
+		return resp.StatusCode, string(body), st
+	}
+	var loaded api.AlertSettings
+	if err := c.JSON(ctx, "GET", path, nil, &loaded); err != nil || loaded.Version == "" {
+		t.Fatalf("GET: %+v %v", loaded, err)
+	}
+	ann := meta.AlertConfig{Channels: []meta.AlertChannel{{Name: "ann", Kind: "webhook", URL: "http://127.0.0.1:9/ann"}}}
+	ben := meta.AlertConfig{Channels: []meta.AlertChannel{{Name: "ben", Kind: "webhook", URL: "http://127.0.0.1:9/ben"}}}
+	// Ann saves first, naming what she loaded (quoted, as an ETag).
+	code, body, annSaved := put(ann, `"`+loaded.Version+`"`)
+	if code != http.StatusOK || annSaved.Version == loaded.Version {
+		t.Fatalf("Ann's save: %d %s", code, body)
+	}
+	// Ben loaded the same version; his save is refused.
+	code, body, _ = put(ben, loaded.Version)
+	if code != http.StatusPreconditionFailed || !strings.Contains(body, "alert_settings_changed") || !strings.Contains(body, "load them again") {
+		t.Fatalf("Ben's stale save: %d %s", code, body)
+	}
+	var now api.AlertSettings
+	if err := c.JSON(ctx, "GET", path, nil, &now); err != nil || now.Version != annSaved.Version ||
+		len(now.Config.Channels) != 1 || now.Config.Channels[0].Name != "ann" {
+		t.Fatalf("after the refused save: %+v %v", now, err)
+	}
+	// Loaded again, Ben's save goes through; without If-Match a save is
+	// unconditional.
+	if code, body, _ = put(ben, `W/"`+now.Version+`"`); code != http.StatusOK {
+		t.Fatalf("Ben's save after a reload: %d %s", code, body)
+	}
+	if code, body, _ = put(ann, ""); code != http.StatusOK {
+		t.Fatalf("a save without If-Match: %d %s", code, body)
+	}
+}

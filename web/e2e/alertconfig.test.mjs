@@ -163,4 +163,27 @@ test('alert settings and pools in the web UI', { timeout: 10 * T }, async (t) =>
     await viewer.screenshot({ path: new URL('../../test-output/ui/alertcfg-07-viewer-pools.png', import.meta.url).pathname })
     await viewer.close()
   })
+
+  await t.test('another owner saved since the page loaded: both changes are kept', async () => {
+    await page.goto(base + '/alerts?tab=channels')
+    await page.locator('[data-channel=ops-hook]').waitFor()
+    const before = await api('GET', '/projects/edu/alerts/config')
+    assert.match(before.version, /^[0-9a-f]{16}$/)
+    // The other owner adds a channel through the API.
+    const other = { ...before.config, channels: [...before.config.channels, { name: 'other-owner', kind: 'webhook', url: hookURL }] }
+    await api('PUT', '/projects/edu/alerts/config', other)
+    // This page still has the settings of before; its save is refused by
+    // version and applied again to what is stored now.
+    await page.click('[data-test=ch-new]')
+    await page.fill('[data-test=ch-name]', 'mine')
+    await page.selectOption('[data-test=ch-kind]', 'webhook')
+    await page.fill('[data-test=ch-url]', hookURL)
+    await page.click('[data-test=ch-save]')
+    await page.locator('[data-channel=mine]').waitFor()
+    await page.locator('[data-channel=other-owner]').waitFor()
+    assert.equal(await page.locator('[data-test=ac-err]').count(), 0)
+    const after = await api('GET', '/projects/edu/alerts/config')
+    assert.deepEqual(after.config.channels.map((c) => c.name).sort(), ['mine', 'ops-hook', 'other-owner'])
+    assert.ok(after.config.policies.some((p) => p.name === 'core-to-ops'), 'the policy saved earlier is kept')
+  })
 })

@@ -34,8 +34,8 @@ function url(path: string, q?: Query): string {
   return u.pathname + u.search
 }
 
-async function request(method: string, path: string, body?: unknown, q?: Query): Promise<Response> {
-  const headers: Record<string, string> = {}
+async function request(method: string, path: string, body?: unknown, q?: Query, extra?: Record<string, string>): Promise<Response> {
+  const headers: Record<string, string> = { ...extra }
   const t = getToken()
   if (t) headers.Authorization = `Bearer ${t}`
   if (body !== undefined) headers['Content-Type'] = 'application/json'
@@ -65,8 +65,9 @@ export const api = {
     const text = await r.text()
     return (text ? JSON.parse(text) : undefined) as T
   },
-  async put<T>(path: string, body: unknown): Promise<T> {
-    return (await request('PUT', path, body)).json()
+  // headers: extra request headers (If-Match for a conditional save).
+  async put<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<T> {
+    return (await request('PUT', path, body, undefined, headers)).json()
   },
   async patch<T>(path: string, body: unknown): Promise<T> {
     return (await request('PATCH', path, body)).json()

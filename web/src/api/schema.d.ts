@@ -303,7 +303,7 @@ export interface paths {
         };
         /** Alert settings: channels (secrets are names of server environment variables, with whether each is set), policies, rota, quiet hours, windows */
         get: operations["get_projects_alerts_config"];
-        /** Replace the alert settings (owners); checked like kiln.yaml's alerts: section. With the server's project folder, also written into its kiln.yaml; otherwise a later kiln apply with an alerts: section replaces them */
+        /** Replace the alert settings (owners); checked like kiln.yaml's alerts: section. With the server's project folder, also written into its kiln.yaml; otherwise a later kiln apply with an alerts: section replaces them. With If-Match: "<version>" (the version or ETag of a GET), a change saved since is refused with 412 alert_settings_changed */
         put: operations["put_projects_alerts_config"];
         post?: never;
         delete?: never;
@@ -1668,6 +1668,7 @@ export interface components {
             env?: {
                 [key: string]: boolean;
             };
+            version?: string;
         };
         AppGrantRequest: {
             api?: string;

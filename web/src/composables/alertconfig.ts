@@ -3,9 +3,12 @@
 // whole (PUT …/alerts/config); the server checks them and its message is
 // shown as is. Saving waits for a load that succeeded: the config sent is
 // built from what was loaded, so saving after a failed load would wipe the
-// channels, policies and rota stored.
+// channels, policies and rota stored. A save names the version it was built
+// from (If-Match); when someone saved since (another owner, or another panel
+// of this page), the server refuses it with 412, and the same change is
+// applied once more to the settings stored now, so neither save is lost.
 import { ref } from 'vue'
-import { api, enc, type S } from '../api/client'
+import { ApiError, api, enc, type S } from '../api/client'
 
 export type AlertConfig = S['AlertConfig']
 export type Channel = S['AlertChannel']
@@ -47,9 +50,11 @@ export function useAlertSettings(project: () => string, notLoaded: () => string)
   const msg = ref('')
   const g = guarded(err, msg)
   const base = () => `/projects/${enc(project())}/alerts`
+  const version = ref('') // of the stored settings cfg was loaded from
   const take = (s: S['AlertSettings']) => {
     cfg.value = s.config ?? {}
     env.value = s.env ?? {}
+    version.value = s.version ?? ''
   }
   const loadOnCall = async () => { onCall.value = await api.get<S['OnCallNow']>(base() + '/oncall', { next: 5 }) }
   const load = async () => {
@@ -75,9 +80,18 @@ export function useAlertSettings(project: () => string, notLoaded: () => string)
     try {
       await g(async () => {
         if (!loaded.value) throw new Error(notLoaded())
-        const c: AlertConfig = JSON.parse(JSON.stringify(cfg.value))
-        edit(c)
-        take(await api.put<S['AlertSettings']>(base() + '/config', c))
+        const put = () => {
+          const c: AlertConfig = JSON.parse(JSON.stringify(cfg.value))
+          edit(c)
+          return api.put<S['AlertSettings']>(base() + '/config', c, version.value ? { 'If-Match': `"${version.value}"` } : undefined)
+        }
+        try {
+          take(await put())
+        } catch (e) {
+          if (!(e instanceof ApiError) || e.code !== 'alert_settings_changed') throw e
+          take(await api.get<S['AlertSettings']>(base() + '/config'))
+          take(await put())
+        }
         await loadOnCall()
       }, done)
     } finally {
