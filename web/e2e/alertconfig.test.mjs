@@ -185,5 +185,20 @@ test('alert settings and pools in the web UI', { timeout: 10 * T }, async (t) =>
     const after = await api('GET', '/projects/edu/alerts/config')
     assert.deepEqual(after.config.channels.map((c) => c.name).sort(), ['mine', 'ops-hook', 'other-owner'])
     assert.ok(after.config.policies.some((p) => p.name === 'core-to-ops'), 'the policy saved earlier is kept')
+
+    // A policy edited here after another owner put one before it: the
+    // edit lands on the same policy, not on the one now at its old place.
+    await page.goto(base + '/alerts?tab=policies')
+    await page.locator('[data-policy=core-to-ops]').waitFor()
+    const now = await api('GET', '/projects/edu/alerts/config')
+    await api('PUT', '/projects/edu/alerts/config', { ...now.config, policies: [{ name: 'inserted', channels: ['ops-hook'] }, ...now.config.policies] })
+    await page.click('[data-policy=core-to-ops] [data-test=po-edit]')
+    await page.fill('[data-test=po-people]', 'lead, ann, bob')
+    await page.click('[data-test=po-save]')
+    await page.locator('[data-policy=inserted]').waitFor()
+    const pol = (await api('GET', '/projects/edu/alerts/config')).config.policies
+    assert.deepEqual(pol.map((p) => p.name), ['inserted', 'core-to-ops'])
+    assert.deepEqual(pol[1].people, ['lead', 'ann', 'bob'])
+    assert.equal(pol[0].people, undefined)
   })
 })
