@@ -100,6 +100,12 @@ func ifMatch(r *http.Request) string {
 	return strings.Trim(v, `"`)
 }
 
+// writeAlertSettings answers with the settings and their version as ETag.
+func writeAlertSettings(w http.ResponseWriter, out AlertSettings) {
+	w.Header().Set("ETag", `"`+out.Version+`"`)
+	writeJSON(w, http.StatusOK, out)
+}
+
 func alertSettings(cfg *meta.AlertConfig) AlertSettings {
 	out := AlertSettings{Env: map[string]bool{}, Version: alertVersion(cfg)}
 	if cfg != nil {
@@ -129,8 +135,7 @@ func (s *Server) getAlertConfig(w http.ResponseWriter, r *http.Request, c *call)
 		}
 		out.Config.Channels = chs
 	}
-	w.Header().Set("ETag", `"`+out.Version+`"`)
-	writeJSON(w, http.StatusOK, out)
+	writeAlertSettings(w, out)
 	return nil
 }
 
@@ -201,9 +206,7 @@ func (s *Server) putAlertConfig(w http.ResponseWriter, r *http.Request, c *call)
 	}
 	s.audit(r.Context(), c.user, c.project.ID, "alert.config", c.project.Name,
 		fmt.Sprintf("%d channels, %d policies, %s", len(req.Channels), len(req.Policies), rota))
-	out := alertSettings(p.Config.Alerts)
-	w.Header().Set("ETag", `"`+out.Version+`"`)
-	writeJSON(w, http.StatusOK, out)
+	writeAlertSettings(w, alertSettings(p.Config.Alerts))
 	return nil
 }
 
