@@ -8,7 +8,9 @@
 // of this page), the server refuses it with 412, and the same change is
 // applied once more to the settings stored now, so neither save is lost.
 import { ref } from 'vue'
+import { useI18n } from 'vue-i18n'
 import { ApiError, api, enc, type S } from '../api/client'
+import { useSession } from '../stores/session'
 
 export type AlertConfig = S['AlertConfig']
 export type Channel = S['AlertChannel']
@@ -112,6 +114,20 @@ export function useAlertSettings(project: () => string, notLoaded: () => string)
     }
   }
   return { cfg, env, onCall, tests, err, msg, loaded, loading, saving, load, save, ok, canSave, failed, test }
+}
+
+// useAlertPanel is what each alert settings panel starts from: the current
+// project's settings, and whether and why not this user may save them.
+export function useAlertPanel() {
+  const { t } = useI18n()
+  const s = useSession()
+  const a = useAlertSettings(() => s.project, () => t('alertcfg.notLoaded'))
+  const owner = () => s.can('members')
+  const noRight = () => (owner() ? '' : t('common.noRight'))
+  // Saving waits for the settings to load (it sends them whole).
+  const canSave = () => owner() && a.canSave()
+  const whyNot = () => (!owner() ? t('common.noRight') : a.failed() ? t('alertcfg.notLoaded') : '')
+  return { a, owner, noRight, canSave, whyNot }
 }
 
 export function usePools(project: () => string) {
